@@ -1,0 +1,8 @@
+"""Shared form helpers for the GOV.UK error summary pattern."""
+
+from __future__ import annotations
+
+
+def error_summary(errors: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Turn {field: [messages]} into the error summary's list, each linking to its field."""
+    return [{"text": message, "href": f"#{field}"} for field, messages in errors.items() for message in messages]

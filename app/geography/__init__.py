@@ -1,0 +1,1 @@
+"""Reference geography: wards, the city boundary and postcode centroids."""

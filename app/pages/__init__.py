@@ -1,0 +1,1 @@
+"""The home page map and the site's information pages."""

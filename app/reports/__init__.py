@@ -1,0 +1,1 @@
+"""Residents' reports: categories, the report form, photos and the public map and list."""

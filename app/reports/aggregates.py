@@ -1,0 +1,136 @@
+"""The per-cell report counts behind the map (table ``report_cells``).
+
+Every change to a report's public location, category, status, ward or month goes through
+``add`` and ``remove`` so the counts stay exact; ``rebuild`` recomputes them from the
+reports and ``verify`` compares the two.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.reports.models import Report, ReportCell, ReportStatus
+from geo.grid import LEVELS, cell_of, period_of
+
+CellKey = tuple[int, int, int, int, int, str, str]
+
+
+@dataclass
+class CellSum:
+    n: int = 0
+    sum_lon: float = 0.0
+    sum_lat: float = 0.0
+
+
+def _keys(report: Report) -> Iterable[tuple[CellKey, float, float]]:
+    period = period_of(report.created_at)
+    for level in LEVELS:
+        cx, cy = cell_of(report.public_lon, report.public_lat, level)
+        status = ReportStatus(report.status).value
+        yield (level, cx, cy, period, report.category_id, status, report.ward_code), report.public_lon, report.public_lat
+
+
+def accumulate(reports: Iterable[Report], sign: int = 1) -> dict[CellKey, CellSum]:
+    """Sum ``reports`` into cells at every level (``sign`` -1 to subtract)."""
+    cells: dict[CellKey, CellSum] = defaultdict(CellSum)
+    for report in reports:
+        for key, lon, lat in _keys(report):
+            cell = cells[key]
+            cell.n += sign
+            cell.sum_lon += sign * lon
+            cell.sum_lat += sign * lat
+    return cells
+
+
+def _upsert(session: Session, cells: dict[CellKey, CellSum]) -> None:
+    if not cells:
+        return
+    rows = _rows(cells)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ReportCell)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[c.name for c in ReportCell.__table__.primary_key.columns],
+        set_={
+            "n": ReportCell.n + stmt.excluded.n,
+            "sum_lon": ReportCell.sum_lon + stmt.excluded.sum_lon,
+            "sum_lat": ReportCell.sum_lat + stmt.excluded.sum_lat,
+        },
+    )
+    for start in range(0, len(rows), 5000):
+        session.execute(stmt, rows[start : start + 5000])
+    # A cell whose reports have all moved away is deleted, so reads never see n = 0.
+    session.execute(sa.delete(ReportCell).where(ReportCell.n <= 0))
+
+
+def add(session: Session, reports: Iterable[Report]) -> None:
+    """Count ``reports`` in the cells (call after they are flushed)."""
+    _upsert(session, accumulate(reports))
+
+
+def remove(session: Session, reports: Iterable[Report]) -> None:
+    """Take ``reports`` out of the cells, before their location, category, status or ward changes."""
+    _upsert(session, accumulate(reports, sign=-1))
+
+
+def _from_reports(session: Session, batch: int) -> dict[CellKey, CellSum]:
+    cells: dict[CellKey, CellSum] = defaultdict(CellSum)
+    columns = (
+        Report.public_lon, Report.public_lat, Report.created_at, Report.category_id, Report.status, Report.ward_code
+    )
+    result = session.execute(sa.select(*columns).execution_options(yield_per=batch))
+    for lon, lat, created_at, category_id, status, ward_code in result:
+        period = period_of(created_at)
+        for level in LEVELS:
+            cx, cy = cell_of(lon, lat, level)
+            cell = cells[(level, cx, cy, period, category_id, status.value, ward_code)]
+            cell.n += 1
+            cell.sum_lon += lon
+            cell.sum_lat += lat
+    return cells
+
+
+def _rows(cells: dict[CellKey, CellSum]) -> list[dict[str, object]]:
+    return [
+        {
+            "level": k[0], "cx": k[1], "cy": k[2], "period": k[3], "category_id": k[4],
+            "status": k[5], "ward_code": k[6], "n": c.n, "sum_lon": c.sum_lon, "sum_lat": c.sum_lat,
+        }
+        for k, c in cells.items()
+    ]
+
+
+def rebuild(session: Session, *, batch: int = 20000) -> int:
+    """Recompute every cell from the reports; returns how many cells there are."""
+    session.execute(sa.delete(ReportCell))
+    rows = _rows(_from_reports(session, batch))
+    for start in range(0, len(rows), batch):
+        session.execute(sa.insert(ReportCell), rows[start : start + batch])
+    return len(rows)
+
+
+def verify(session: Session, *, batch: int = 20000) -> list[str]:
+    """Compare every stored cell with a fresh count from the reports.
+
+    Returns a line per cell that disagrees (empty when all agree).
+    """
+    expected = _from_reports(session, batch)
+    stored = {
+        (r.level, r.cx, r.cy, r.period, r.category_id, r.status, r.ward_code): r
+        for r in session.scalars(sa.select(ReportCell))
+    }
+    problems: list[str] = []
+    for key in sorted(set(expected) | set(stored)):
+        want = expected[key].n if key in expected else 0
+        have = stored[key].n if key in stored else 0
+        if want != have:
+            problems.append(f"cell {key}: table has {have}, reports give {want}")
+        elif want and abs(stored[key].sum_lon - expected[key].sum_lon) > 1e-6 * want:
+            problems.append(f"cell {key}: centroid differs from the reports")
+    return problems

@@ -1,0 +1,72 @@
+"""``flask demo ...`` and ``flask reports ...`` commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.db import utcnow
+from app.extensions import db
+from app.reports import aggregates
+from app.reports.demo import generate
+from app.reports.models import Photo, Report
+
+demo_cli = AppGroup("demo", help="Demo data.")
+reports_cli = AppGroup("reports", help="Report maintenance.")
+
+
+@demo_cli.command("load")
+@click.option("--reports", "count", default=5000, show_default=True, help="How many reports to generate.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if there are reports already.")
+def load(count: int, seed: int, if_empty: bool) -> None:
+    """Generate a realistic, deterministic set of reports over the last two years."""
+    existing = db.session.scalar(sa.select(sa.func.count()).select_from(Report)) or 0
+    if if_empty and existing:
+        click.echo(f"{existing} reports already present: no demo data added")
+        return
+    started = time.perf_counter()
+    end = utcnow().replace(minute=0, second=0, microsecond=0)
+    for done in generate(db.session, count=count, seed=seed, data_dir=current_app.config["GEO_DATA_DIR"], end=end):
+        if done % 100000 == 0 or done == count:
+            click.echo(f"  {done:,} reports ({time.perf_counter() - started:.1f} s)")
+    db.session.commit()
+    click.echo(f"Generated {count:,} demo reports in {time.perf_counter() - started:.1f} s")
+
+
+@reports_cli.command("rebuild-cells")
+@click.option("--check", is_flag=True, help="Only compare the cells with the reports; exit 1 if they differ.")
+def rebuild_cells(check: bool) -> None:
+    """Rebuild the map's per-cell counts from the reports, or check them."""
+    if check:
+        problems = aggregates.verify(db.session)
+        for line in problems[:50]:
+            click.echo(line)
+        if problems:
+            raise SystemExit(f"{len(problems)} cells disagree with the reports")
+        click.echo("The cells agree with the reports")
+        return
+    cells = aggregates.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Rebuilt {cells:,} cells")
+
+
+@reports_cli.command("purge-photos")
+@click.option("--hours", default=24, show_default=True)
+def purge_photos(hours: int) -> None:
+    """Delete photos uploaded with forms that were never sent, older than HOURS."""
+    cutoff = utcnow() - dt.timedelta(hours=hours)
+    stale = list(db.session.scalars(sa.select(Photo).where(Photo.report_id.is_(None), Photo.created_at < cutoff)))
+    from app.reports.photos import photo_path
+
+    for photo in stale:
+        for thumb in (False, True):
+            photo_path(current_app.config["UPLOAD_DIR"], photo.id, thumb=thumb).unlink(missing_ok=True)
+        db.session.delete(photo)
+    db.session.commit()
+    click.echo(f"Deleted {len(stale)} unused photos")

@@ -1,0 +1,170 @@
+"""Categories, reports, their photos, and the per-cell counts behind the map."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime, utcnow
+
+# Must match the form limits in app/reports/forms.py.
+TITLE_MAX = 120
+DESCRIPTION_MAX = 5000
+NAME_MAX = 100
+EMAIL_MAX = 254
+
+
+class Sector(enum.StrEnum):
+    COUNCIL = "council"
+    POLICE = "police"
+    HEALTH = "health"
+    EDUCATION = "education"
+    HOUSING = "housing"
+    FIRE = "fire"
+    VOLUNTARY = "voluntary"
+
+    @property
+    def label(self) -> str:
+        return {
+            "council": "Council services",
+            "police": "Police",
+            "health": "NHS and health",
+            "education": "Schools and education",
+            "housing": "Housing providers",
+            "fire": "Fire and rescue",
+            "voluntary": "Voluntary and community groups",
+        }[self.value]
+
+
+class ReportStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self in {ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    group: Mapped[str] = mapped_column(sa.String(80))
+    hint: Mapped[str] = mapped_column(sa.String(200), default="")
+    sensitive: Mapped[bool] = mapped_column(
+        default=False, comment="Public outputs show only category, status and a ~500 m location"
+    )
+    default_sector: Mapped[Sector] = mapped_column(_enum(Sector, "sector"))
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        sa.CheckConstraint(f"length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
+        sa.CheckConstraint(f"length(description) BETWEEN 1 AND {DESCRIPTION_MAX}", name="description_length"),
+        sa.Index("ix_reports_created_at", "created_at"),
+        sa.Index("ix_reports_ward_code", "ward_code"),
+        sa.Index("ix_reports_category_id", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
+    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"), default=ReportStatus.NEW)
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
+    description: Mapped[str] = mapped_column(sa.Text)
+    # The exact point: for authorised partners only.
+    lon: Mapped[float]
+    lat: Mapped[float]
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True, nullable=False))
+    # Where the public sees it: the exact point, or a ~500 m cell centre for sensitive categories.
+    public_lon: Mapped[float]
+    public_lat: Mapped[float]
+    public_geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+    )
+    ward_code: Mapped[str] = mapped_column(sa.String(9))
+    ward_vintage: Mapped[str] = mapped_column(sa.String(7))
+    reporter_name: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+    show_name: Mapped[bool] = mapped_column(default=False)
+    reporter_email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), comment="Never shown publicly")
+    source: Mapped[str] = mapped_column(sa.String(20), default="web")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="report", order_by="Photo.position", lazy="selectin"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"TC-{self.id:06d}"
+
+    @property
+    def public_name(self) -> str | None:
+        return self.reporter_name if self.show_name and self.reporter_name else None
+
+
+class Photo(Base):
+    """A re-encoded photo. ``report_id`` is empty while it waits on a form being corrected."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, comment="Random hex token")
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    original_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report | None] = relationship(back_populates="photos")
+
+
+class ReportCell(Base):
+    """Report counts per grid cell, month, category, status and ward, kept on every write.
+
+    The map reads these instead of clustering reports at request time; ``sum_lon`` and
+    ``sum_lat`` give each cluster's centroid. ``flask reports rebuild-cells`` rebuilds them.
+    """
+
+    __tablename__ = "report_cells"
+
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    cx: Mapped[int] = mapped_column(primary_key=True)
+    cy: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[int] = mapped_column(primary_key=True, comment="Month, YYYYMM")
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    ward_code: Mapped[str] = mapped_column(sa.String(9), primary_key=True)
+    n: Mapped[int]
+    sum_lon: Mapped[float] = mapped_column(sa.Float(precision=53))
+    sum_lat: Mapped[float] = mapped_column(sa.Float(precision=53))
