@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -77,7 +78,7 @@ def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
         def _connect(dbapi_conn: Any, record: Any) -> None:
             # Let SQLAlchemy, not pysqlite, own transactions so that SAVEPOINTs work.
             dbapi_conn.isolation_level = None
-            load_spatialite(dbapi_conn, init_mode="WGS84")
+            load_spatialite(dbapi_conn, init_mode="WGS84")  # type: ignore[no-untyped-call]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA journal_mode = WAL")
@@ -94,30 +95,47 @@ def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+@dataclass
+class _AppDatabase:
+    engine: sa.Engine
+    session_factory: sessionmaker[Session]
+
+
 class Database:
-    """Engine and request-scoped sessions for one Flask app.
+    """Engine and request-scoped sessions, one engine per Flask app.
 
     ``db.session`` is the session of the current app context; it is closed at teardown.
-    Tests replace ``session_factory`` to bind sessions to an outer transaction.
+    Tests swap ``db.session_factory`` (per app) to bind sessions to an outer transaction.
     """
 
     metadata = Base.metadata
 
-    def __init__(self) -> None:
-        self.engine: sa.Engine | None = None
-        self.session_factory: sessionmaker[Session] | None = None
-
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["tellus_db"] = self
+        engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+        app.extensions["tellus_db"] = _AppDatabase(engine, sessionmaker(bind=engine, expire_on_commit=False))
         app.after_request(commit_after_request)
         app.teardown_appcontext(self._teardown)
+
+    @staticmethod
+    def _state() -> _AppDatabase:
+        state: _AppDatabase = current_app.extensions["tellus_db"]
+        return state
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._state().engine
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self._state().session_factory
+
+    @session_factory.setter
+    def session_factory(self, factory: sessionmaker[Session]) -> None:
+        self._state().session_factory = factory
 
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            assert self.session_factory is not None, "Database.init_app was not called"
             g.db_session = self.session_factory()
         session: Session = g.db_session
         return session

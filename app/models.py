@@ -3,4 +3,4 @@
 from app.geography.models import CityBoundary, Postcode, Ward
 from app.reports.models import Category, Photo, Report, ReportCell
 
-__all__ = ["CityBoundary", "Postcode", "Ward", "Category", "Photo", "Report", "ReportCell"]
+__all__ = ["Category", "CityBoundary", "Photo", "Postcode", "Report", "ReportCell", "Ward"]

@@ -62,9 +62,9 @@ def next_period(period: int) -> int:
     return (year + 1) * 100 + 1 if month == 12 else period + 1
 
 
-def split_dates(start: dt.date | None, end: dt.date | None) -> tuple[
-    tuple[int, int] | None, list[tuple[dt.date | None, dt.date | None]]
-]:
+def split_dates(
+    start: dt.date | None, end: dt.date | None
+) -> tuple[tuple[int, int] | None, list[tuple[dt.date | None, dt.date | None]]]:
     """Split an inclusive date range into whole months and the days around them.
 
     Returns ``(months, edges)``: ``months`` is an inclusive (first, last) pair of ``YYYYMM``
@@ -74,9 +74,7 @@ def split_dates(start: dt.date | None, end: dt.date | None) -> tuple[
     """
     if start is None and end is None:
         return (0, 999999), []
-    first = 0 if start is None else (
-        period_of_date(start) if start.day == 1 else next_period(period_of_date(start))
-    )
+    first = 0 if start is None else (period_of_date(start) if start.day == 1 else next_period(period_of_date(start)))
     if end is None:
         last = 999999
     else:

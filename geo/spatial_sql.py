@@ -7,6 +7,8 @@ virtual table. Every query in TellUs that filters by area goes through ``index_f
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,12 +38,14 @@ def index_filter(dialect: str, table: sa.Table, column: str, box: BBox) -> Colum
     geom = table.c[column]
     if dialect == "sqlite":
         frame = envelope_expr(dialect, box)
-        subquery = sa.select(sa.literal_column("rowid")).select_from(
-            sa.text("SpatialIndex")
-        ).where(
-            sa.literal_column("f_table_name") == table.name,
-            sa.literal_column("f_geometry_column") == column,
-            sa.literal_column("search_frame") == frame,
+        subquery: sa.Select[Any] = (
+            sa.select(sa.literal_column("rowid"))
+            .select_from(sa.text("SpatialIndex"))
+            .where(
+                sa.literal_column("f_table_name") == sa.literal(table.name, sa.String()),
+                sa.literal_column("f_geometry_column") == sa.literal(column, sa.String()),
+                sa.literal_column("search_frame") == frame,
+            )
         )
         return table.c.id.in_(subquery)
     return geom.op("&&")(envelope_expr(dialect, box))

@@ -41,9 +41,7 @@ def find_ward(session: Session, wards: sa.Table, point: Point) -> WardMatch:
     always the same. Raises OutsideCoventry if no ward is within 50 m.
     """
     dialect = session.get_bind().dialect.name
-    box = BBox(
-        point.lon - _SEARCH_LON, point.lat - _SEARCH_LAT, point.lon + _SEARCH_LON, point.lat + _SEARCH_LAT
-    )
+    box = BBox(point.lon - _SEARCH_LON, point.lat - _SEARCH_LAT, point.lon + _SEARCH_LON, point.lat + _SEARCH_LAT)
     distance = distance_m(dialect, wards.c.geom, point).label("distance")
     candidates = (
         sa.select(wards.c.code, wards.c.name, wards.c.vintage, distance)

@@ -1,12 +1,13 @@
 """Alembic environment: runs against the app's engine, SpatiaLite or PostGIS alike."""
 
 import logging
-import re
 from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
+
+from app.migration_support import include_object
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -14,21 +15,6 @@ if config.config_file_name and not logging.getLogger().handlers:
 
 db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
-
-
-# SpatiaLite's and PostGIS's own bookkeeping tables, which no model describes.
-_SPATIAL_INTERNALS = re.compile(
-    r"^(SpatialIndex|ElementaryGeometries|KNN2?|data_licenses|sql_statements_log|"
-    r"geom_cols_ref_sys|spatial_ref_sys_(aux|all)|vector_layers.*|SE_.*|rl2map_configurations|"
-    r"sqlite_stat\d|topology|layer)$",
-    re.IGNORECASE,
-)
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if type_ == "table" and reflected and compare_to is None and _SPATIAL_INTERNALS.match(name or ""):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2 import Geometry, WKBElement, WKTElement
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -18,7 +18,7 @@ class Ward(Base):
     code: Mapped[str] = mapped_column(sa.String(9), unique=True, comment="ONS GSS code, e.g. E05001218")
     name: Mapped[str] = mapped_column(sa.String(100))
     vintage: Mapped[str] = mapped_column(sa.String(7), comment="Boundary vintage, YYYY-MM")
-    geom: Mapped[WKBElement] = mapped_column(
+    geom: Mapped[WKBElement | WKTElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True, nullable=False)
     )
 
@@ -32,7 +32,7 @@ class CityBoundary(Base):
     code: Mapped[str] = mapped_column(sa.String(9), unique=True, comment="ONS LAD code")
     name: Mapped[str] = mapped_column(sa.String(100))
     vintage: Mapped[str] = mapped_column(sa.String(7))
-    geom: Mapped[WKBElement] = mapped_column(
+    geom: Mapped[WKBElement | WKTElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True, nullable=False)
     )
 

@@ -100,13 +100,9 @@ def lookup_postcode(session: Session, text: str | None) -> PostcodeMatch:
     if row is not None:
         return PostcodeMatch(postcode, Point(row.lon, row.lat), row.ward_code)
     outward = outward_code(postcode)
-    known_area = session.scalar(
-        sa.select(sa.literal(1)).where(Postcode.postcode.like(f"{outward} %")).limit(1)
-    )
+    known_area = session.scalar(sa.select(sa.literal(1)).where(Postcode.postcode.like(f"{outward} %")).limit(1))
     if known_area:
-        raise UnknownPostcode(
-            f"We cannot find {postcode}. Check it is right, or find the place on the map instead"
-        )
+        raise UnknownPostcode(f"We cannot find {postcode}. Check it is right, or find the place on the map instead")
     raise UnknownPostcode(
         f"{postcode} is not a Coventry postcode. TellUs covers Coventry only: "
         "enter a Coventry postcode, or find the place on the map"
@@ -125,9 +121,7 @@ def ward_names(session: Session) -> dict[str, str]:
 
 def ward_outlines(session: Session) -> dict[str, object]:
     """Return the wards as a GeoJSON FeatureCollection (for drawing maps)."""
-    rows = session.execute(
-        sa.select(Ward.code, Ward.name, sa.func.ST_AsGeoJSON(Ward.geom)).order_by(Ward.name)
-    ).all()
+    rows = session.execute(sa.select(Ward.code, Ward.name, sa.func.ST_AsGeoJSON(Ward.geom)).order_by(Ward.name)).all()
     return {
         "type": "FeatureCollection",
         "features": [

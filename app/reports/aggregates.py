@@ -33,7 +33,11 @@ def _keys(report: Report) -> Iterable[tuple[CellKey, float, float]]:
     for level in LEVELS:
         cx, cy = cell_of(report.public_lon, report.public_lat, level)
         status = ReportStatus(report.status).value
-        yield (level, cx, cy, period, report.category_id, status, report.ward_code), report.public_lon, report.public_lat
+        yield (
+            (level, cx, cy, period, report.category_id, status, report.ward_code),
+            report.public_lon,
+            report.public_lat,
+        )
 
 
 def accumulate(reports: Iterable[Report], sign: int = 1) -> dict[CellKey, CellSum]:
@@ -56,7 +60,7 @@ def _upsert(session: Session, cells: dict[CellKey, CellSum]) -> None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(ReportCell)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[c.name for c in ReportCell.__table__.primary_key.columns],
+        index_elements=[c.name for c in sa.inspect(ReportCell).primary_key],
         set_={
             "n": ReportCell.n + stmt.excluded.n,
             "sum_lon": ReportCell.sum_lon + stmt.excluded.sum_lon,
@@ -82,7 +86,12 @@ def remove(session: Session, reports: Iterable[Report]) -> None:
 def _from_reports(session: Session, batch: int) -> dict[CellKey, CellSum]:
     cells: dict[CellKey, CellSum] = defaultdict(CellSum)
     columns = (
-        Report.public_lon, Report.public_lat, Report.created_at, Report.category_id, Report.status, Report.ward_code
+        Report.public_lon,
+        Report.public_lat,
+        Report.created_at,
+        Report.category_id,
+        Report.status,
+        Report.ward_code,
     )
     result = session.execute(sa.select(*columns).execution_options(yield_per=batch))
     for lon, lat, created_at, category_id, status, ward_code in result:
@@ -99,8 +108,16 @@ def _from_reports(session: Session, batch: int) -> dict[CellKey, CellSum]:
 def _rows(cells: dict[CellKey, CellSum]) -> list[dict[str, object]]:
     return [
         {
-            "level": k[0], "cx": k[1], "cy": k[2], "period": k[3], "category_id": k[4],
-            "status": k[5], "ward_code": k[6], "n": c.n, "sum_lon": c.sum_lon, "sum_lat": c.sum_lat,
+            "level": k[0],
+            "cx": k[1],
+            "cy": k[2],
+            "period": k[3],
+            "category_id": k[4],
+            "status": k[5],
+            "ward_code": k[6],
+            "n": c.n,
+            "sum_lon": c.sum_lon,
+            "sum_lat": c.sum_lat,
         }
         for k, c in cells.items()
     ]

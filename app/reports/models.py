@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2 import Geometry, WKBElement, WKTElement
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -102,11 +102,13 @@ class Report(Base):
     # The exact point: for authorised partners only.
     lon: Mapped[float]
     lat: Mapped[float]
-    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True, nullable=False))
+    geom: Mapped[WKBElement | WKTElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+    )
     # Where the public sees it: the exact point, or a ~500 m cell centre for sensitive categories.
     public_lon: Mapped[float]
     public_lat: Mapped[float]
-    public_geom: Mapped[WKBElement] = mapped_column(
+    public_geom: Mapped[WKBElement | WKTElement] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
     )
     ward_code: Mapped[str] = mapped_column(sa.String(9))
@@ -119,9 +121,7 @@ class Report(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
-    photos: Mapped[list[Photo]] = relationship(
-        back_populates="report", order_by="Photo.position", lazy="selectin"
-    )
+    photos: Mapped[list[Photo]] = relationship(back_populates="report", order_by="Photo.position", lazy="selectin")
 
     @property
     def reference(self) -> str:

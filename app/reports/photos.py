@@ -12,7 +12,7 @@ import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -50,13 +50,14 @@ def _encode(image: Image.Image, box: int) -> tuple[bytes, int, int]:
     return out.getvalue(), copy.width, copy.height
 
 
-def process_photo(stream: BinaryIO, filename: str) -> ProcessedPhoto:
+def process_photo(stream: IO[bytes], filename: str) -> ProcessedPhoto:
     """Check and re-encode one uploaded photo.
 
     Raises PhotoError if it is empty, over 10 MB, not a JPEG, PNG or WebP by its content
     (whatever its name), corrupt, or so large in pixels that it could be a decompression bomb.
     """
     label = filename or "The photo"
+    image: Image.Image
     data = stream.read(MAX_BYTES + 1)
     if not data:
         raise PhotoError(f"{label} is empty: choose another photo")

@@ -81,7 +81,9 @@ def parse_filter(
     category_ids: list[int] = []
     wanted = [c for c in categories if c]
     if wanted:
-        found = dict(session.execute(sa.select(Category.slug, Category.id).where(Category.slug.in_(wanted))).tuples().all())
+        found = dict(
+            session.execute(sa.select(Category.slug, Category.id).where(Category.slug.in_(wanted))).tuples().all()
+        )
         for slug in wanted:
             if slug not in found:
                 raise FilterError("category", f"There is no category {slug[:40]!r}: choose one from the list")
@@ -232,9 +234,14 @@ def cluster_cells(session: Session, box: BBox, filters: ReportFilter, level: int
             clauses.append(ReportCell.ward_code == filters.ward)
         rows = session.execute(
             sa.select(
-                ReportCell.cx, ReportCell.cy, sa.func.sum(ReportCell.n),
-                sa.func.sum(ReportCell.sum_lon), sa.func.sum(ReportCell.sum_lat),
-            ).where(*clauses).group_by(ReportCell.cx, ReportCell.cy)
+                ReportCell.cx,
+                ReportCell.cy,
+                sa.func.sum(ReportCell.n),
+                sa.func.sum(ReportCell.sum_lon),
+                sa.func.sum(ReportCell.sum_lat),
+            )
+            .where(*clauses)
+            .group_by(ReportCell.cx, ReportCell.cy)
         )
         for cx, cy, n, slon, slat in rows:
             cell = cells[(cx, cy)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import sqlalchemy as sa
 from geoalchemy2 import WKTElement
@@ -15,7 +15,7 @@ from app.db import utcnow
 from app.geography.services import ward_for_point
 from app.reports import aggregates
 from app.reports.models import Category, Photo, Report, ReportStatus
-from app.reports.photos import MAX_PHOTOS, process_photo, new_photo_id, save_files
+from app.reports.photos import MAX_PHOTOS, new_photo_id, process_photo, save_files
 from geo.coarsen import coarsen
 from geo.coords import Point
 
@@ -96,13 +96,12 @@ def pending_photos(session: Session, photo_ids: list[str]) -> list[Photo]:
     if not photo_ids:
         return []
     rows = {
-        p.id: p
-        for p in session.scalars(sa.select(Photo).where(Photo.id.in_(photo_ids), Photo.report_id.is_(None)))
+        p.id: p for p in session.scalars(sa.select(Photo).where(Photo.id.in_(photo_ids), Photo.report_id.is_(None)))
     }
     return [rows[i] for i in photo_ids if i in rows][:MAX_PHOTOS]
 
 
-def store_pending_photo(session: Session, upload_dir: Path, stream: BinaryIO, filename: str) -> Photo:
+def store_pending_photo(session: Session, upload_dir: Path, stream: IO[bytes], filename: str) -> Photo:
     """Check, re-encode and keep an uploaded photo until its report is submitted.
 
     Raises PhotoError if the upload is not an acceptable photo.

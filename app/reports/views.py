@@ -94,9 +94,7 @@ def start() -> Any:
         except GeoError as exc:
             errors["postcode"] = str(exc)
         else:
-            return redirect(
-                url_for(".details", lat=match.point.lat, lon=match.point.lon, postcode=match.postcode)
-            )
+            return redirect(url_for(".details", lat=match.point.lat, lon=match.point.lon, postcode=match.postcode))
     return _render_start(errors, status=400 if errors else 200)
 
 
@@ -171,7 +169,9 @@ def _take_photos(form: ReportForm, errors: dict[str, list[str]]) -> list[Photo]:
             )
             continue
         try:
-            photo = store_pending_photo(db.session, current_app.config["UPLOAD_DIR"], upload.stream, upload.filename or "")
+            photo = store_pending_photo(
+                db.session, current_app.config["UPLOAD_DIR"], upload.stream, upload.filename or ""
+            )
         except PhotoError as exc:
             errors.setdefault("photos", []).append(str(exc))
             continue
@@ -274,7 +274,11 @@ def show(report_id: int) -> Any:
     m = map_layers.report_map(report, ward_outlines(db.session))
     wards = ward_names(db.session)
     return render_template(
-        "reports/show.html", report=report, map=render(m), just_reported=just_reported, ward_name=wards.get(report.ward_code)
+        "reports/show.html",
+        report=report,
+        map=render(m),
+        just_reported=just_reported,
+        ward_name=wards.get(report.ward_code),
     )
 
 
@@ -318,4 +322,3 @@ def geojson() -> Any:
     response = jsonify(data)
     response.headers["Cache-Control"] = "public, max-age=30"
     return response
-
