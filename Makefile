@@ -24,10 +24,10 @@ system: ## Install the Debian packages (apt) if any is missing
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-$(STAMP)/venv: pyproject.toml | $(STAMP)
+$(STAMP)/venv: pyproject.toml constraints.txt | $(STAMP)
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP)/venv ## Create the virtualenv and install Python packages

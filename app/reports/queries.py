@@ -116,10 +116,10 @@ class PublicReport:
     category_slug: str
     sensitive: bool
     status: ReportStatus
-    ward_code: str
+    ward_code: str | None
     lon: float
     lat: float
-    created_at: dt.datetime
+    created_at: dt.datetime | None
     title: str | None
     description: str | None
     name: str | None
@@ -135,10 +135,11 @@ class PublicReport:
             category_slug=report.category.slug,
             sensitive=sensitive,
             status=report.status,
-            ward_code=report.ward_code,
+            # For sensitive reports only category, status and the coarse point are public.
+            ward_code=None if sensitive else report.ward_code,
             lon=report.public_lon,
             lat=report.public_lat,
-            created_at=report.created_at,
+            created_at=None if sensitive else report.created_at,
             title=None if sensitive else report.title,
             description=None if sensitive else report.description,
             name=None if sensitive else report.public_name,
@@ -160,7 +161,7 @@ class PublicReport:
             "status": self.status.value,
             "status_label": self.status.label,
             "ward": self.ward_code,
-            "created": self.created_at.isoformat(),
+            "created": self.created_at.isoformat() if self.created_at else None,
             "url": url,
         }
 

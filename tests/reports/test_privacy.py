@@ -122,3 +122,24 @@ def test_reporter_email_never_appears_in_geojson_properties(
         "url",
     }
     assert not re.search(r"email|name", ",".join(props))
+
+
+def test_sensitive_report_hides_its_ward_and_date(
+    client: FlaskClient, make_report: Callable[..., Report]
+) -> None:
+    """Are the ward and the date of a sensitive report left out of the page, list and GeoJSON?"""
+    report = make_report(slug="noise", point=HOME)
+    page = client.get(f"/reports/{report.id}").text
+    # (The map's ward outlines name every ward, so look at the summary list's keys.)
+    assert not re.search(r">\s*(Ward|Reported)\s*</dt>", page)
+    assert " ward." not in page
+    box = f"{HOME.lon - 0.02},{HOME.lat - 0.02},{HOME.lon + 0.02},{HOME.lat + 0.02}"
+    props = next(
+        f["properties"]
+        for f in client.get(f"/api/reports.geojson?bbox={box}").get_json()["features"]
+        if f["properties"]["id"] == report.id
+    )
+    assert props["ward"] is None and props["created"] is None
+    listing = client.get("/reports?category=noise").text
+    entry = listing.split("approximate location only")[0].rsplit("<li", 1)[1]
+    assert "Noise" in entry and "Foleshill" not in entry and "reported" not in entry

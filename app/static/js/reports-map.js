@@ -26,7 +26,7 @@
       var p = f.properties;
       var title = p.title || (p.category + " report");
       return "<li><a class=\"govuk-link\" href=\"" + TellUs.escape(p.url) + "\">" + TellUs.escape(title) + "</a><br>" +
-        TellUs.escape(p.category) + " · " + TellUs.escape(p.status_label) + " · " + TellUs.escape(p.created.slice(0, 10)) +
+        TellUs.escape(p.category) + " · " + TellUs.escape(p.status_label) + (p.created ? " · " + TellUs.escape(p.created.slice(0, 10)) : "") +
         (p.sensitive ? "<br><em>Approximate location</em>" : "") + "</li>";
     });
     return "<ul class=\"govuk-list govuk-body-s\">" + items.join("") + "</ul>";
