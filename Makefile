@@ -18,8 +18,10 @@ $(STAMP):
 
 system: ## Install the Debian packages (apt) if any is missing
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	python3 -m venv --help >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages: $$missing"; \
+	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
@@ -48,10 +50,13 @@ setup: system venv assets ## Everything `run` and `test` need
 postgres: system ## Make sure PostgreSQL is running (PostGIS databases are created per use)
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect 15 main start || pg_ctlcluster 15 main start
 
-run: setup ## Migrate, load wards and demo data, serve on http://127.0.0.1:5000
+# The mail worker runs in the background and is stopped when `flask run` exits (Ctrl-C).
+run: setup ## Migrate, load wards and demo data, start the mail worker (mail in instance/mail/), serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) geo load
 	$(FLASK) demo load --if-empty
+	@echo; $(FLASK) demo accounts; echo
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: venv ## ruff (lint and format check) and mypy
@@ -67,7 +72,11 @@ test: setup postgres lint ## The whole suite on SpatiaLite and on PostGIS, brows
 	$(VENV)/bin/pytest --db=spatialite
 	$(VENV)/bin/pytest --db=postgis
 
-bench: setup postgres ## Benchmarks (slow; see docs/benchmarks.md)
-	$(PY) -m bench.bbox --help
+BENCH_REPORTS ?= 1000000
+bench: setup postgres ## Load BENCH_REPORTS reports and time the map API, PostGIS then SpatiaLite (~25 min; docs/benchmarks.md)
+	$(PY) -m bench.bulk_load --db postgis --reports $(BENCH_REPORTS)
+	$(PY) -m bench.bbox --db postgis --reports $(BENCH_REPORTS) --keep
+	$(PY) -m bench.bulk_load --db spatialite --reports $(BENCH_REPORTS)
+	$(PY) -m bench.bbox --db spatialite --reports $(BENCH_REPORTS) --keep
 
 .PHONY: help system venv assets setup postgres run lint fmt test bench

@@ -54,8 +54,33 @@ class Config:
     SESSION_COOKIE_SAMESITE: str = "Lax"
     WTF_CSRF_ENABLED: bool = True
     WTF_CSRF_TIME_LIMIT: int = 4 * 3600
+    # argon2id cost: 3 passes over 64 MiB (above OWASP's minimum of 2 over 19 MiB).
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_KIB: int = 65536
+    # Sign-in sessions: ended after this long unused, and this long after sign-in whatever.
+    SESSION_IDLE_MINUTES: int = 60
+    SESSION_ABSOLUTE_HOURS: int = 12
+    # flask-limiter storage: memory:// suits one process; use redis://... for several.
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_ENABLED: bool = True
+    # Demo mode: `flask demo load` creates demo organisations and sign-ins.
+    DEMO_MODE: bool = True
     TESTING: bool = False
     SQL_ECHO: bool = False
+    # Absolute links in emails start with this (no request to take the host from).
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
+    # Email (docs/email.md): "file" writes .eml files to MAIL_DIR; "smtp" sends with SMTP_*.
+    MAIL_TRANSPORT: str = "file"
+    MAIL_DIR: Path = INSTANCE_DIR / "mail"
+    MAIL_FROM: str = "TellUs Coventry <no-reply@tellus.coventry.example>"
+    SMTP_HOST: str = "localhost"
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str = ""
+    SMTP_PASSWORD: str = ""
+    # Upgrade to TLS before logging in; turn off only for a relay on the same machine.
+    SMTP_STARTTLS: bool = True
+    # Seconds for each step of an SMTP conversation.
+    SMTP_TIMEOUT: int = 30
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:

@@ -17,25 +17,34 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     config.UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
 
     from app import models  # noqa: F401  (registers every table on the metadata)
-    from app.extensions import csrf, db, migrate
+    from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_dir() / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app.accounts.auth import init_auth
+
+    init_auth(app)
 
     from app.templating import init_templating
 
     init_templating(app)
 
+    from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
     from app.errors import register_error_handlers
     from app.geography.cli import geo_cli
+    from app.mail.cli import mail_cli, worker
     from app.pages.views import bp as pages_bp
+    from app.partners.views import bp as partners_bp
     from app.reports.cli import demo_cli, reports_cli
     from app.reports.views import bp as reports_bp
 
-    for blueprint in (pages_bp, reports_bp):
+    for blueprint in (pages_bp, reports_bp, accounts_bp, partners_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for group in (geo_cli, demo_cli, reports_cli):
+    for group in (geo_cli, demo_cli, reports_cli, mail_cli, worker):
         app.cli.add_command(group)
     register_error_handlers(app)
     return app

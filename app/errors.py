@@ -17,6 +17,10 @@ MESSAGES = {
         "Each photo must be 10 MB or smaller, and all of them together no more than 30 MB. "
         "Go back, choose smaller photos and send the form again.",
     ),
+    429: (
+        "Too many attempts",
+        "For your security we have paused this for a few minutes. Wait 10 minutes and try again.",
+    ),
     500: ("Sorry, there is a problem with the service", "Try again later."),
 }
 
@@ -36,4 +40,19 @@ def register_error_handlers(app: Flask) -> None:
         title, message = MESSAGES.get(code, (exc.name, exc.description or ""))
         if request.path.startswith("/api/"):
             return jsonify(error=f"{title}. {message}"), code
-        return render_template("error.html", title=title, message=message), code
+        if code == 429 and request.endpoint == "accounts.sign_in":
+            _record_throttle()
+        return render_template("error.html", title=title, message=message, code=code), code
+
+
+def _record_throttle() -> None:
+    from app.accounts.auth import client_ip
+    from app.audit.services import record
+    from app.extensions import db
+
+    record(
+        db.session,
+        "sign_in_throttled",
+        actor_email=(request.form.get("email") or "").strip().lower(),
+        ip=client_ip(),
+    )

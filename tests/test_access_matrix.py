@@ -1,46 +1,192 @@
-"""Every endpoint, and what an anonymous visitor gets from it.
+"""Every endpoint × every role: the status each kind of person gets.
 
-Adding an endpoint without adding it here fails ``test_every_endpoint_is_in_the_matrix``.
-Later issues add roles (resident, partner, ward officer, administrator) as columns.
+A new endpoint without rows here fails ``test_every_endpoint_is_in_the_matrix``. Paths
+may name objects made by the ``world`` fixture: {report}, {org_a}, {org_b}, ...
+Statuses: 200 shown, 302 redirected (e.g. to sign in), 400 refused input, 403 forbidden,
+404 not found (also used where even existence must not leak).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.reports.models import Report
+from app.accounts.models import User
+from app.accounts.tokens import hash_token, new_raw_token
+from app.db import utcnow
+from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrganisationWard, OrgRole
+from app.reports.models import Report, Sector
 from app.reports.services import store_pending_photo
 from tests.images import jpeg_with_gps
 
-# (endpoint, method, path template, expected status for an anonymous visitor)
-MATRIX = [
-    ("pages.home", "GET", "/", 200),
-    ("pages.data", "GET", "/about/data", 200),
-    ("pages.accessibility", "GET", "/accessibility", 200),
-    ("reports.start", "GET", "/report", 200),
-    ("reports.details", "GET", "/report/details?lat=52.4075&lon=-1.5084", 200),
-    ("reports.submit", "POST", "/report/details", 400),
-    ("reports.index", "GET", "/reports", 200),
-    ("reports.show", "GET", "/reports/{report}", 200),
-    ("reports.show", "GET", "/reports/{sensitive}", 200),
-    ("reports.show", "GET", "/reports/999999999", 404),
-    ("reports.photo", "GET", "/photos/{photo}.jpg", 200),
-    ("reports.photo", "GET", "/photos/{photo}/thumb.jpg", 200),
-    ("reports.photo", "GET", "/photos/{pending}.jpg", 404),
-    ("reports.photo", "GET", "/photos/{sensitive_photo}.jpg", 404),
-    ("reports.photo", "GET", "/photos/../../etc/passwd.jpg", 404),
-    ("reports.geojson", "GET", "/api/reports.geojson?bbox=-1.6,52.36,-1.42,52.47", 200),
-    ("static", "GET", "/static/js/pin-picker.js", 200),
+ROLES = ("anonymous", "resident", "member", "coordinator", "ward_officer", "admin")
+
+
+def every(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status: int, anonymous: int = 302) -> dict[str, int]:
+    return {**every(status), "anonymous": anonymous}
+
+
+def only(status: int, *roles: str, others: int = 403) -> dict[str, int]:
+    """``status`` for ``roles``, ``others`` for the rest of the signed-in, 302 (sign in) when anonymous."""
+    return {**every(others), **dict.fromkeys(roles, status), "anonymous": 302}
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return only(status, "admin")
+
+
+# Org A has the member and the coordinator; org B has someone else. Neither can touch the other.
+ORG_A_VIEWERS = ("member", "coordinator", "admin")
+ORG_A_MANAGERS = ("coordinator", "admin")
+
+
+# (endpoint, method, path, {role: status})
+MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
+    ("pages.home", "GET", "/", every(200)),
+    ("pages.data", "GET", "/about/data", every(200)),
+    ("pages.accessibility", "GET", "/accessibility", every(200)),
+    ("reports.start", "GET", "/report", every(200)),
+    ("reports.details", "GET", "/report/details?lat=52.4075&lon=-1.5084", every(200)),
+    ("reports.submit", "POST", "/report/details", every(400)),
+    # Only the browser that made the report sees its "sent" page.
+    ("reports.sent", "GET", "/report/sent/{report}", every(404)),
+    ("reports.confirm", "GET", "/reports/confirm/not-a-token", every(400)),
+    ("reports.index", "GET", "/reports", every(200)),
+    ("reports.show", "GET", "/reports/{report}", every(200)),
+    ("reports.show", "GET", "/reports/{sensitive}", every(200)),
+    ("reports.show", "GET", "/reports/999999999", every(404)),
+    ("reports.photo", "GET", "/photos/{photo}.jpg", every(200)),
+    ("reports.photo", "GET", "/photos/{photo}/thumb.jpg", every(200)),
+    ("reports.photo", "GET", "/photos/{pending}.jpg", every(404)),
+    ("reports.photo", "GET", "/photos/{sensitive_photo}.jpg", every(404)),
+    ("reports.photo", "GET", "/photos/../../etc/passwd.jpg", every(404)),
+    ("reports.geojson", "GET", "/api/reports.geojson?bbox=-1.6,52.36,-1.42,52.47", every(200)),
+    ("static", "GET", "/static/js/pin-picker.js", every(200)),
+    # Accounts
+    ("accounts.register", "GET", "/account/create", every(200)),
+    ("accounts.register", "POST", "/account/create", every(400)),
+    ("accounts.verify", "GET", "/account/verify/not-a-token", every(400)),
+    ("accounts.resend_verification", "POST", "/account/verify/resend", every(200)),
+    ("accounts.sign_in", "GET", "/sign-in", every(200)),
+    ("accounts.sign_in", "POST", "/sign-in", every(400)),
+    ("accounts.sign_in_code", "GET", "/sign-in/code", every(302)),
+    ("accounts.sign_in_code", "POST", "/sign-in/code", every(302)),
+    ("accounts.sign_out", "POST", "/sign-out", every(302)),
+    ("accounts.forgot", "GET", "/account/password-reset", every(200)),
+    ("accounts.forgot", "POST", "/account/password-reset", every(400)),
+    ("accounts.reset", "GET", "/account/password-reset/not-a-token", every(200)),
+    ("accounts.reset", "POST", "/account/password-reset/not-a-token", every(400)),
+    ("accounts.overview", "GET", "/account", signed_in(200)),
+    ("accounts.change_password", "GET", "/account/password", signed_in(200)),
+    ("accounts.change_password", "POST", "/account/password", signed_in(400)),
+    ("accounts.change_email", "GET", "/account/email", signed_in(200)),
+    ("accounts.change_email", "POST", "/account/email", signed_in(400)),
+    ("accounts.confirm_email", "GET", "/account/email/confirm/not-a-token", every(400)),
+    ("accounts.two_factor", "GET", "/account/two-factor", signed_in(200)),
+    ("accounts.two_factor", "POST", "/account/two-factor", signed_in(400)),
+    ("accounts.two_factor_disable", "POST", "/account/two-factor/disable", signed_in(302)),
+    ("accounts.my_reports", "GET", "/account/reports", signed_in(200)),
+    ("accounts.download", "GET", "/account/data.json", signed_in(200)),
+    ("accounts.delete", "GET", "/account/delete", signed_in(200)),
+    ("accounts.delete", "POST", "/account/delete", signed_in(400)),
+    # Partner organisations: objects are always looked up through the organisation in the URL
+    ("partners.mine", "GET", "/organisations", signed_in(200)),
+    ("partners.show", "GET", "/organisations/{org_a}", only(200, *ORG_A_VIEWERS)),
+    ("partners.show", "GET", "/organisations/{org_b}", admin_only(200)),
+    ("partners.show", "GET", "/organisations/999999999", signed_in(404)),
+    ("partners.invite", "GET", "/organisations/{org_a}/invite", only(200, *ORG_A_MANAGERS)),
+    ("partners.invite", "POST", "/organisations/{org_a}/invite", only(400, *ORG_A_MANAGERS)),
+    ("partners.invite", "GET", "/organisations/{org_b}/invite", admin_only(200)),
+    ("partners.invite", "POST", "/organisations/{org_b}/invite", admin_only(400)),
+    ("partners.change_role", "GET", "/organisations/{org_a}/members/{member_a}/role", only(200, *ORG_A_MANAGERS)),
+    ("partners.change_role", "POST", "/organisations/{org_a}/members/{member_a}/role", only(400, *ORG_A_MANAGERS)),
+    ("partners.change_role", "GET", "/organisations/{org_a}/members/{member_b}/role", signed_in(404)),
+    ("partners.change_role", "POST", "/organisations/{org_a}/members/{member_b}/role", signed_in(404)),
+    ("partners.change_role", "POST", "/organisations/{org_b}/members/{member_b}/role", admin_only(400)),
+    ("partners.remove_member", "GET", "/organisations/{org_a}/members/{member_a}/remove", only(200, *ORG_A_MANAGERS)),
+    ("partners.remove_member", "POST", "/organisations/{org_a}/members/{member_a}/remove", only(302, *ORG_A_MANAGERS)),
+    # The only coordinator: a coordinator may not remove them (400); an administrator may.
+    (
+        "partners.remove_member",
+        "POST",
+        "/organisations/{org_a}/members/{coordinator_a}/remove",
+        {**only(302, "admin"), "coordinator": 400},
+    ),
+    ("partners.remove_member", "GET", "/organisations/{org_a}/members/{member_b}/remove", signed_in(404)),
+    ("partners.remove_member", "POST", "/organisations/{org_a}/members/{member_b}/remove", signed_in(404)),
+    ("partners.remove_member", "POST", "/organisations/{org_b}/members/{member_b}/remove", admin_only(302)),
+    (
+        "partners.revoke_invitation",
+        "POST",
+        "/organisations/{org_a}/invitations/{invite_a}/revoke",
+        only(302, *ORG_A_MANAGERS),
+    ),
+    ("partners.revoke_invitation", "POST", "/organisations/{org_a}/invitations/{invite_b}/revoke", signed_in(404)),
+    ("partners.revoke_invitation", "POST", "/organisations/{org_b}/invitations/{invite_b}/revoke", admin_only(302)),
+    ("partners.revoke_invitation", "POST", "/organisations/{org_a}/invitations/{invite_wo}/revoke", signed_in(404)),
+    ("partners.coverage", "GET", "/organisations/{org_a}/coverage", only(200, *ORG_A_MANAGERS)),
+    ("partners.coverage", "POST", "/organisations/{org_a}/coverage", only(302, *ORG_A_MANAGERS)),
+    ("partners.coverage", "POST", "/organisations/{org_b}/coverage", admin_only(302)),
+    ("partners.details", "GET", "/organisations/{org_a}/details", only(200, *ORG_A_MANAGERS)),
+    ("partners.details", "POST", "/organisations/{org_a}/details", only(400, *ORG_A_MANAGERS)),
+    ("partners.details", "GET", "/organisations/{org_b}/details", admin_only(200)),
+    ("partners.details", "POST", "/organisations/{org_b}/details", admin_only(400)),
+    ("partners.accept_invitation", "GET", "/invitations/not-a-token", every(400)),
+    ("partners.accept_invitation", "POST", "/invitations/not-a-token", every(400)),
+    # Administration: council administrators only
+    ("admin.index", "GET", "/admin", admin_only(200)),
+    ("admin.organisations", "GET", "/admin/organisations", admin_only(200)),
+    ("admin.organisation_new", "GET", "/admin/organisations/new", admin_only(200)),
+    ("admin.organisation_new", "POST", "/admin/organisations/new", admin_only(400)),
+    ("admin.organisation_edit", "GET", "/admin/organisations/{org_a}/edit", admin_only(200)),
+    ("admin.organisation_edit", "POST", "/admin/organisations/{org_a}/edit", admin_only(400)),
+    ("admin.organisation_edit", "GET", "/admin/organisations/999999999/edit", admin_only(404)),
+    ("admin.invite_coordinator", "GET", "/admin/organisations/{org_b}/invite-coordinator", admin_only(200)),
+    ("admin.invite_coordinator", "POST", "/admin/organisations/{org_b}/invite-coordinator", admin_only(400)),
+    ("admin.categories", "GET", "/admin/categories", admin_only(200)),
+    ("admin.category_new", "GET", "/admin/categories/new", admin_only(200)),
+    ("admin.category_new", "POST", "/admin/categories/new", admin_only(400)),
+    ("admin.category_edit", "GET", "/admin/categories/{category}/edit", admin_only(200)),
+    ("admin.category_edit", "POST", "/admin/categories/{category}/edit", admin_only(400)),
+    ("admin.category_edit", "GET", "/admin/categories/999999999/edit", admin_only(404)),
+    ("admin.ward_officers", "GET", "/admin/ward-officers", admin_only(200)),
+    ("admin.invite_ward_officer", "GET", "/admin/ward-officers/invite", admin_only(200)),
+    ("admin.invite_ward_officer", "POST", "/admin/ward-officers/invite", admin_only(400)),
+    ("admin.ward_officer_wards", "GET", "/admin/ward-officers/{officer}/wards", admin_only(200)),
+    ("admin.ward_officer_wards", "POST", "/admin/ward-officers/{officer}/wards", admin_only(302)),
+    ("admin.ward_officer_wards", "GET", "/admin/ward-officers/{resident_user}/wards", admin_only(404)),
+    (
+        "admin.revoke_ward_officer_invitation",
+        "POST",
+        "/admin/ward-officers/invitations/{invite_wo}/revoke",
+        admin_only(302),
+    ),
+    (
+        "admin.revoke_ward_officer_invitation",
+        "POST",
+        "/admin/ward-officers/invitations/{invite_a}/revoke",
+        admin_only(404),
+    ),
+    ("admin.audit", "GET", "/admin/audit", admin_only(200)),
+    ("admin.audit", "GET", "/admin/audit?action=sign_in&person=example&from=2026-01-01&to=2026-12-31", admin_only(200)),
+    ("admin.audit", "GET", "/admin/audit?from=not-a-date", admin_only(400)),
+    ("admin.outbox", "GET", "/admin/outbox", admin_only(200)),
 ]
 
 
 @pytest.fixture
-def objects(app: Flask, db_session, make_report: Callable[..., Report]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def world(app: Flask, db_session, make_report: Callable[..., Report], make_user: Callable[..., User]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Two organisations, a person in each role, reports and photos."""
     report = make_report()
     sensitive = make_report(slug="drug-dealing")
     photos = [
@@ -49,29 +195,90 @@ def objects(app: Flask, db_session, make_report: Callable[..., Report]) -> dict[
     ]
     photos[0].report_id = report.id
     photos[2].report_id = sensitive.id
+    org_a = Organisation(name="Org A", sector=Sector.COUNCIL, contact_email="a@example.org")
+    org_b = Organisation(name="Org B", sector=Sector.POLICE, contact_email="b@example.org")
+    db_session.add_all([org_a, org_b])
     db_session.flush()
+    db_session.add_all([OrganisationWard(organisation_id=org_a.id, ward_code="E05001228")])
+    users = {
+        "resident": make_user(),
+        "member": make_user(),
+        "coordinator": make_user(),
+        "ward_officer": make_user(wards=["E05001228"]),
+        "admin": make_user(admin=True),
+    }
+    someone_in_b = make_user()
+    memberships = {
+        "member_a": Membership(user_id=users["member"].id, organisation_id=org_a.id, role=OrgRole.MEMBER),
+        "coordinator_a": Membership(
+            user_id=users["coordinator"].id, organisation_id=org_a.id, role=OrgRole.COORDINATOR
+        ),
+        "member_b": Membership(user_id=someone_in_b.id, organisation_id=org_b.id, role=OrgRole.MEMBER),
+    }
+    db_session.add_all(memberships.values())
+    soon = utcnow() + dt.timedelta(hours=72)
+    pending = {
+        "invite_a": Invitation(email="new-a@example.org", role=InviteRole.MEMBER, organisation_id=org_a.id),
+        "invite_b": Invitation(email="new-b@example.org", role=InviteRole.MEMBER, organisation_id=org_b.id),
+        "invite_wo": Invitation(email="new-wo@example.org", role=InviteRole.WARD_OFFICER, ward_codes="E05001218"),
+    }
+    for invitation in pending.values():
+        invitation.token_hash = hash_token(new_raw_token())
+        invitation.expires_at = soon
+    db_session.add_all(pending.values())
+    db_session.flush()
+    for user in users.values():
+        db_session.refresh(user)
     return {
-        "report": report.id,
-        "sensitive": sensitive.id,
-        "photo": photos[0].id,
-        "pending": photos[1].id,
-        "sensitive_photo": photos[2].id,
+        "users": users,
+        "ids": {
+            "report": report.id,
+            "sensitive": sensitive.id,
+            "photo": photos[0].id,
+            "pending": photos[1].id,
+            "sensitive_photo": photos[2].id,
+            "org_a": org_a.id,
+            "org_b": org_b.id,
+            **{key: m.id for key, m in memberships.items()},
+            **{key: i.id for key, i in pending.items()},
+            "category": report.category_id,
+            "officer": users["ward_officer"].id,
+            "resident_user": users["resident"].id,
+        },
     }
 
 
-@pytest.mark.parametrize(("endpoint", "method", "path", "status"), MATRIX, ids=[f"{m} {p}" for _, m, p, _ in MATRIX])
-def test_anonymous_access(
-    client: FlaskClient, objects: dict[str, object], endpoint: str, method: str, path: str, status: int
+CASES = [
+    (endpoint, method, path, role, expected[role]) for endpoint, method, path, expected in MATRIX for role in ROLES
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "path", "role", "status"), CASES, ids=[f"{r} {m} {p}" for _, m, p, r, _ in CASES]
+)
+def test_access(
+    client: FlaskClient,
+    login: Callable[[User], None],
+    world: dict[str, Any],
+    endpoint: str,
+    method: str,
+    path: str,
+    role: str,
+    status: int,
 ) -> None:
-    """Does an anonymous visitor get the expected status from each endpoint and object?"""
-    response = client.open(path.format(**objects), method=method)
+    """Does each role get the expected status from each endpoint and object?"""
+    if role != "anonymous":
+        login(world["users"][role])
+    response = client.open(path.format(**world["ids"]), method=method)
     response.close()
     assert response.status_code == status
 
 
 def test_every_endpoint_is_in_the_matrix(app: Flask) -> None:
-    """Is every registered endpoint and method listed in the access matrix?"""
+    """Is every registered endpoint and method listed in the access matrix, for every role?"""
     listed = {(endpoint, method) for endpoint, method, _, _ in MATRIX}
+    for endpoint, _, path, expected in MATRIX:
+        assert set(expected) == set(ROLES), f"{endpoint} {path} does not list every role"
     for rule in app.url_map.iter_rules():
         for method in rule.methods - {"HEAD", "OPTIONS"}:  # type: ignore[operator]
             assert (rule.endpoint, method) in listed, f"{rule.endpoint} {method} {rule.rule} is not in MATRIX"

@@ -1,4 +1,4 @@
-"""The per-cell report counts behind the map (table ``report_cells``).
+"""The per-cell counts of published reports behind the map (table ``report_cells``).
 
 Every change to a report's public location, category, status, ward or month goes through
 ``add`` and ``remove`` so the counts stay exact; ``rebuild`` recomputes them from the
@@ -93,7 +93,8 @@ def _from_reports(session: Session, batch: int) -> dict[CellKey, CellSum]:
         Report.status,
         Report.ward_code,
     )
-    result = session.execute(sa.select(*columns).execution_options(yield_per=batch))
+    published = sa.select(*columns).where(Report.published_at.is_not(None))
+    result = session.execute(published.execution_options(yield_per=batch))
     for lon, lat, created_at, category_id, status, ward_code in result:
         period = period_of(created_at)
         for level in LEVELS:
@@ -126,7 +127,9 @@ def _rows(cells: dict[CellKey, CellSum]) -> list[dict[str, object]]:
 def rebuild(session: Session, *, batch: int = 20000) -> int:
     """Recompute every cell from the reports; returns how many cells there are."""
     session.execute(sa.delete(ReportCell))
-    rows = _rows(_from_reports(session, batch))
+    # In key order: report_cells is stored in key order (WITHOUT ROWID on SQLite, and the
+    # primary key's index on PostgreSQL), so sorted inserts append instead of splitting pages.
+    rows = _rows(dict(sorted(_from_reports(session, batch).items())))
     for start in range(0, len(rows), batch):
         session.execute(sa.insert(ReportCell), rows[start : start + batch])
     return len(rows)

@@ -25,7 +25,12 @@ reports_cli = AppGroup("reports", help="Report maintenance.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if there are reports already.")
 def load(count: int, seed: int, if_empty: bool) -> None:
-    """Generate a realistic, deterministic set of reports over the last two years."""
+    """Generate a realistic, deterministic set of reports over the last two years.
+
+    In demo mode (DEMO_MODE), also add the demo organisations and sign-ins if missing.
+    """
+    if current_app.config["DEMO_MODE"]:
+        _load_accounts()
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Report)) or 0
     if if_empty and existing:
         click.echo(f"{existing} reports already present: no demo data added")
@@ -70,3 +75,46 @@ def purge_photos(hours: int) -> None:
         db.session.delete(photo)
     db.session.commit()
     click.echo(f"Deleted {len(stale)} unused photos")
+
+
+def _load_accounts() -> None:
+    from app.partners.demo import load_demo_accounts
+
+    organisations, people = load_demo_accounts(db.session)
+    db.session.commit()
+    if organisations or people:
+        click.echo(f"Added {organisations} demo organisations and {people} demo people")
+
+
+def _demo_mode_only() -> None:
+    if not current_app.config["DEMO_MODE"]:
+        raise click.ClickException("Demo sign-ins exist only in demo mode (DEMO_MODE=1)")
+
+
+@demo_cli.command("accounts")
+def accounts() -> None:
+    """Add the demo organisations and people if missing, and print the demo sign-ins."""
+    from app.partners.demo import sign_in_lines
+
+    if not current_app.config["DEMO_MODE"]:
+        click.echo("Not in demo mode (DEMO_MODE=0): there are no demo sign-ins")
+        return
+    _load_accounts()
+    click.echo("\n".join(sign_in_lines(".venv/bin/flask --app wsgi")))
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def code(email: str) -> None:
+    """Print the current 6-digit sign-in code of the demo person EMAIL."""
+    from app.accounts.models import User
+    from app.partners.demo import current_code
+
+    _demo_mode_only()
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower(), User.is_demo.is_(True)))
+    if user is None:
+        raise click.ClickException(f"{email} is not a demo sign-in")
+    try:
+        click.echo(current_code(user))
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: they sign in with the password alone") from None

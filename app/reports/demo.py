@@ -273,6 +273,7 @@ def generate(
                     "show_name": bool(name) and rng.random() < 0.4,
                     "reporter_email": f"resident{rng.randrange(1, 40000)}@example.org",
                     "source": "demo",
+                    "published_at": created,
                     "created_at": created,
                     "updated_at": created,
                 }

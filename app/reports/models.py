@@ -117,6 +117,13 @@ class Report(Base):
     show_name: Mapped[bool] = mapped_column(default=False)
     reporter_email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), comment="Never shown publicly")
     source: Mapped[str] = mapped_column(sa.String(20), default="web")
+    # No foreign key: SQLite can only add one by rebuilding the table, which would break the
+    # SpatiaLite geometry columns. Users are never hard-deleted (deletion anonymises), so the
+    # id cannot dangle; app.accounts.services.delete_account clears it.
+    reporter_id: Mapped[int | None] = mapped_column(index=True)
+    # Empty until the report is public: a report made without an account waits for the
+    # reporter to click the emailed confirmation link.
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -126,6 +133,10 @@ class Report(Base):
     @property
     def reference(self) -> str:
         return f"TC-{self.id:06d}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     @property
     def public_name(self) -> str | None:
@@ -154,9 +165,27 @@ class ReportCell(Base):
 
     The map reads these instead of clustering reports at request time; ``sum_lon`` and
     ``sum_lat`` give each cluster's centroid. ``flask reports rebuild-cells`` rebuilds them.
+
+    A map view sums every row of one level in a range of cells (about 200,000 rows at city
+    zoom with 1M reports), so the primary key also carries the counts: on PostgreSQL it
+    INCLUDEs them (an index-only scan), on SQLite the table is WITHOUT ROWID (stored in key
+    order). Without that, each row costs a random heap or table read (see docs/benchmarks.md).
     """
 
     __tablename__ = "report_cells"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "level",
+            "cx",
+            "cy",
+            "period",
+            "category_id",
+            "status",
+            "ward_code",
+            postgresql_include=["n", "sum_lon", "sum_lat"],
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
     level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     cx: Mapped[int] = mapped_column(primary_key=True)

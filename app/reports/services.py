@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -11,8 +12,11 @@ import sqlalchemy as sa
 from geoalchemy2 import WKTElement
 from sqlalchemy.orm import Session
 
+from app.accounts.models import TokenPurpose, User
+from app.accounts.tokens import TokenError, consume_token, issue_token
 from app.db import utcnow
 from app.geography.services import ward_for_point
+from app.mail.services import queue_email
 from app.reports import aggregates
 from app.reports.models import Category, Photo, Report, ReportStatus
 from app.reports.photos import MAX_PHOTOS, new_photo_id, process_photo, save_files
@@ -50,11 +54,15 @@ def public_point(point: Point, category: Category) -> Point:
     return coarsen(point) if category.sensitive else point
 
 
-def create_report(session: Session, data: NewReport, *, now: dt.datetime | None = None) -> Report:
-    """Create a report, attach its pending photos and count it on the map.
+def create_report(
+    session: Session, data: NewReport, *, reporter: User | None = None, now: dt.datetime | None = None
+) -> Report:
+    """Create a report and attach its pending photos.
 
-    Raises ReportError if the category is unknown or retired, and OutsideCoventry (from
-    the ward lookup) if the point is not in Coventry.
+    A report from a signed-in, verified ``reporter`` is published (and counted on the map)
+    at once; any other waits, private, until ``publish_report`` is called after the
+    reporter confirms by email. Raises ReportError if the category is unknown or retired,
+    and OutsideCoventry (from the ward lookup) if the point is not in Coventry.
     """
     category = session.get(Category, data.category_id)
     if category is None or not category.active:
@@ -79,6 +87,8 @@ def create_report(session: Session, data: NewReport, *, now: dt.datetime | None 
         show_name=bool(data.show_name and (data.reporter_name or "").strip()),
         reporter_email=data.reporter_email.strip(),
         source=data.source,
+        reporter_id=reporter.id if reporter else None,
+        published_at=moment if reporter is not None and reporter.is_verified else None,
         created_at=moment,
         updated_at=moment,
     )
@@ -87,8 +97,44 @@ def create_report(session: Session, data: NewReport, *, now: dt.datetime | None 
     for position, photo in enumerate(pending_photos(session, data.photo_ids)):
         photo.report_id = report.id
         photo.position = position
-    aggregates.add(session, [report])
+    if report.is_published:
+        aggregates.add(session, [report])
     return report
+
+
+def request_confirmation(session: Session, report: Report, *, confirm_link: Callable[[str], str]) -> None:
+    """Email the reporter a single-use link that publishes their report (7 days)."""
+    raw = issue_token(session, TokenPurpose.CONFIRM_REPORT, report_id=report.id)
+    queue_email(
+        session,
+        to=report.reporter_email,
+        template="confirm_report",
+        context={"report_reference": report.reference, "report_title": report.title, "confirm_url": confirm_link(raw)},
+        kind="confirm_report",
+    )
+
+
+def confirm_report(session: Session, raw: str) -> Report:
+    """Publish the report a confirmation link is for.
+
+    Raises TokenError for an unknown, used or expired link.
+    """
+    token = consume_token(session, TokenPurpose.CONFIRM_REPORT, raw)
+    report = session.get(Report, token.report_id)
+    if report is None:
+        raise TokenError("This link is for a report that no longer exists.")
+    publish_report(session, report)
+    return report
+
+
+def publish_report(session: Session, report: Report, *, now: dt.datetime | None = None) -> bool:
+    """Make a confirmed report public and count it on the map; False if it already was."""
+    if report.is_published:
+        return False
+    report.published_at = now or utcnow()
+    session.flush()
+    aggregates.add(session, [report])
+    return True
 
 
 def pending_photos(session: Session, photo_ids: list[str]) -> list[Photo]:

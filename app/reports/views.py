@@ -16,15 +16,18 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from app.accounts.tokens import TokenError
 from app.extensions import db
 from app.forms import error_summary
 from app.geography.services import lookup_postcode, ward_for_point, ward_names, ward_outlines
+from app.mail.services import public_url
 from app.maps import base_map, render
 from app.reports import map_layers
 from app.reports.forms import ReportForm
-from app.reports.models import Category, Photo
+from app.reports.models import Category, Photo, Report
 from app.reports.photos import MAX_PHOTOS, PhotoError, photo_path
 from app.reports.queries import (
     FilterError,
@@ -35,7 +38,15 @@ from app.reports.queries import (
     map_features,
     parse_filter,
 )
-from app.reports.services import NewReport, ReportError, create_report, pending_photos, store_pending_photo
+from app.reports.services import (
+    NewReport,
+    ReportError,
+    confirm_report,
+    create_report,
+    pending_photos,
+    request_confirmation,
+    store_pending_photo,
+)
 from geo.bbox import parse_bbox
 from geo.coords import Point, validate_point
 from geo.errors import GeoError, InvalidCoordinates
@@ -124,7 +135,14 @@ def details() -> Any:
         point, ward = _point_and_ward(request.args.get("lat"), request.args.get("lon"))
     except GeoError as exc:
         return _render_start({"location": str(exc)}, status=400)
-    form = ReportForm(formdata=None, lat=f"{point.lat:.6f}", lon=f"{point.lon:.6f}")
+    known = current_user if current_user.is_authenticated else None
+    form = ReportForm(
+        formdata=None,
+        lat=f"{point.lat:.6f}",
+        lon=f"{point.lon:.6f}",
+        email=known.email if known else None,
+        name=known.display_name if known else None,
+    )
     return _render_details(form, point, ward, [], {})
 
 
@@ -209,18 +227,44 @@ def submit() -> Any:
                 title=form.title.data or "",
                 description=form.description.data or "",
                 point=point,
-                reporter_email=form.email.data or "",
+                # A signed-in person's updates go to their account's address.
+                reporter_email=current_user.email if current_user.is_authenticated else (form.email.data or ""),
                 reporter_name=form.name.data,
                 show_name=bool(form.show_name.data),
                 photo_ids=[p.id for p in photos],
             ),
+            reporter=current_user if current_user.is_authenticated else None,
         )
     except (ReportError, GeoError) as exc:
         field = getattr(exc, "field", "location")
         return _render_details(form, point, ward, photos, {field: [str(exc)]}, status=400)
     session[PENDING_KEY] = [pid for pid in _session_pending() if pid not in {p.id for p in photos}]
     session[JUST_REPORTED_KEY] = report.id
-    return redirect(url_for(".show", report_id=report.id))
+    if report.is_published:
+        return redirect(url_for(".show", report_id=report.id))
+    request_confirmation(db.session, report, confirm_link=lambda raw: public_url(url_for(".confirm", token=raw)))
+    return redirect(url_for(".sent", report_id=report.id))
+
+
+@bp.get("/report/sent/<int:report_id>")
+def sent(report_id: int) -> Any:
+    # Only the browser that made the report sees this page (it shows the email used).
+    if session.get(JUST_REPORTED_KEY) != report_id:
+        abort(404)
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    return render_template("reports/sent.html", report=report)
+
+
+@bp.get("/reports/confirm/<token>")
+def confirm(token: str) -> Any:
+    try:
+        report = confirm_report(db.session, token)
+    except TokenError as exc:
+        return render_template("accounts/link_problem.html", message=str(exc)), 400
+    session[JUST_REPORTED_KEY] = report.id
+    return redirect(url_for(".show", report_id=report.id, confirmed=1))
 
 
 def _ordered(errors: dict[str, list[str]], form: ReportForm) -> dict[str, list[str]]:
@@ -278,7 +322,7 @@ def show(report_id: int) -> Any:
         report=report,
         map=render(m),
         just_reported=just_reported,
-        ward_name=wards.get(report.ward_code),
+        ward_name=wards.get(report.ward_code) if report.ward_code else None,
     )
 
 

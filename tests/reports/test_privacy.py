@@ -124,9 +124,7 @@ def test_reporter_email_never_appears_in_geojson_properties(
     assert not re.search(r"email|name", ",".join(props))
 
 
-def test_sensitive_report_hides_its_ward_and_date(
-    client: FlaskClient, make_report: Callable[..., Report]
-) -> None:
+def test_sensitive_report_hides_its_ward_and_date(client: FlaskClient, make_report: Callable[..., Report]) -> None:
     """Are the ward and the date of a sensitive report left out of the page, list and GeoJSON?"""
     report = make_report(slug="noise", point=HOME)
     page = client.get(f"/reports/{report.id}").text

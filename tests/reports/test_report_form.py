@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from app.mail.models import OutboxEmail
 from app.reports import aggregates
 from app.reports.models import Photo, Report, ReportStatus
 from tests.images import jpeg_with_gps
@@ -94,23 +95,72 @@ def test_details_without_a_usable_point_goes_back_to_the_map(
     assert 'href="#location"' in response.text
 
 
-def test_a_valid_report_is_created_with_ward_and_counted_on_the_map(client: FlaskClient, db_session: Session) -> None:
-    """Does a valid submission create the report, store ward and vintage, and show the reference?"""
+def submit_and_confirm(client: FlaskClient, db_session: Session, data: dict[str, Any]) -> Report:
+    """Send the form without an account, then follow the emailed confirmation link."""
+    response = post(client, data)
+    assert response.status_code == 302 and "/report/sent/" in response.location, response.text
+    report = db_session.get(Report, int(response.location.rsplit("/", 1)[1]))
+    assert report is not None
+    link = confirmation_link(db_session, report)
+    assert client.get(link).status_code == 302
+    return report
+
+
+def confirmation_link(db_session: Session, report: Report) -> str:
+    email = db_session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.kind == "confirm_report").order_by(OutboxEmail.id.desc())
+    ).first()
+    assert email is not None and report.reference in email.text_body
+    match = re.search(r"https?://[^\s]+/reports/confirm/[A-Za-z0-9_-]+", email.text_body)
+    assert match is not None
+    return "/reports/" + match.group(0).split("/reports/", 1)[1]
+
+
+def test_a_report_without_an_account_waits_for_email_confirmation(client: FlaskClient, db_session: Session) -> None:
+    """Is a report made without an account private until its emailed link is opened, then public?"""
     response = post(client, form())
     assert response.status_code == 302
-    report_id = int(response.location.rsplit("/", 1)[1])
-    report = db_session.get(Report, report_id)
-    assert report is not None
+    report = db_session.get(Report, int(response.location.rsplit("/", 1)[1]))
+    assert report is not None and not report.is_published
+    sent = client.get(response.location)
+    assert "check your email" in sent.text and report.reference in sent.text and "amira@example.org" in sent.text
+    assert client.get(f"/reports/{report.id}").status_code == 404
+    assert aggregates.verify(db_session) == []  # not counted on the public map yet
+    link = confirmation_link(db_session, report)
+    confirmed = client.get(link)
+    assert confirmed.status_code == 302
+    assert report.is_published
+    page = client.get(confirmed.location)
+    assert "Report sent" in page.text and report.reference in page.text
+    assert aggregates.verify(db_session) == []
+    # The link works once.
+    assert client.get(link).status_code == 400
+    # Another browser cannot see the "check your email" page, which shows the address.
+    assert client.application.test_client().get(response.location).status_code == 404
+
+
+def test_a_valid_report_is_created_with_ward(client: FlaskClient, db_session: Session) -> None:
+    """Does a valid submission store the ward, its vintage, the text and the reporter's choices?"""
+    report = submit_and_confirm(client, db_session, form())
     assert (report.ward_code, report.ward_vintage, report.status) == ("E05001228", "2025-05", ReportStatus.NEW)
     assert report.title == "Sofa dumped by the garages"
     assert report.reporter_email == "amira@example.org"
     assert not report.show_name
     assert (report.public_lon, report.public_lat) == (report.lon, report.lat)
-    assert aggregates.verify(db_session) == []
-    page = client.get(response.location)
-    assert "Report sent" in page.text and report.reference in page.text
-    # The panel is shown once, on the first visit after sending.
-    assert "Report sent" not in client.get(response.location).text
+
+
+def test_a_signed_in_residents_report_is_published_at_once(
+    client: FlaskClient, db_session: Session, make_user: Any, login: Any
+) -> None:
+    """Is a verified, signed-in resident's report public at once, under their account's email?"""
+    user = make_user(email="signed.in@example.org")
+    login(user)
+    response = post(client, form(email="typed@example.org"))
+    assert response.status_code == 302 and "/reports/" in response.location
+    report = db_session.get(Report, int(response.location.rsplit("/", 1)[1]))
+    assert report is not None and report.is_published
+    assert (report.reporter_id, report.reporter_email) == (user.id, "signed.in@example.org")
+    assert "Report sent" in client.get(response.location).text
 
 
 @pytest.mark.parametrize(
@@ -150,10 +200,10 @@ def test_each_invalid_field_is_reported_and_the_rest_is_kept(
 
 def test_show_my_name_only_with_consent(client: FlaskClient, db_session: Session) -> None:
     """Is the reporter's name public only when they tick 'show my name'?"""
-    hidden = post(client, form(name="Quiet Person"))
-    shown = post(client, form(name="Proud Person", show_name="y"))
-    assert "Quiet Person" not in client.get(hidden.location).text
-    assert "Proud Person" in client.get(shown.location).text
+    hidden = submit_and_confirm(client, db_session, form(name="Quiet Person"))
+    shown = submit_and_confirm(client, db_session, form(name="Proud Person", show_name="y"))
+    assert "Quiet Person" not in client.get(f"/reports/{hidden.id}").text
+    assert "Proud Person" in client.get(f"/reports/{shown.id}").text
 
 
 def test_photos_survive_a_failed_submission_and_attach_on_success(client: FlaskClient, db_session: Session) -> None:
@@ -166,10 +216,8 @@ def test_photos_survive_a_failed_submission_and_attach_on_success(client: FlaskC
     assert "Keep bins.jpg" in failed.text
     photo_id = re.search(r'name="kept_photos-0" type="checkbox" value="([0-9a-f]{32})"', failed.text).group(1)  # type: ignore[union-attr]
     assert fetch_status(client, f"/photos/{photo_id}/thumb.jpg")[0] == 200
-    ok = post(client, form(**{"kept_photos-0": photo_id}))
-    assert ok.status_code == 302
-    report = db_session.get(Report, int(ok.location.rsplit("/", 1)[1]))
-    assert report is not None and [p.id for p in report.photos] == [photo_id]
+    report = submit_and_confirm(client, db_session, form(**{"kept_photos-0": photo_id}))
+    assert [p.id for p in report.photos] == [photo_id]
     assert fetch_status(client, f"/photos/{photo_id}.jpg") == (200, "image/jpeg")
 
 

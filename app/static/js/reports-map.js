@@ -12,6 +12,8 @@
   var layer = L.layerGroup().addTo(map);
   var pending = null;
   var timer = null;
+  var TARGET = 24;  // smallest marker, in pixels
+  var CLUSTER_SPACING = 48;  // the largest cluster marker is 46 pixels across
 
   function filterParams() {
     var params = new URLSearchParams();
@@ -38,7 +40,8 @@
     var sensitive = features.every(function (f) { return f.properties.sensitive; });
     var cls = sensitive ? "tellus-dot tellus-dot--approx" : (open ? "tellus-dot tellus-dot--open" : "tellus-dot tellus-dot--closed");
     var label = features.length > 1 ? features.length + " reports here" : (first.title || first.category + " report") + ", " + first.status_label;
-    var icon = L.divIcon({ className: "", html: "<span class=\"" + cls + "\"></span>", iconSize: [18, 18], iconAnchor: [9, 9] });
+    // The dot is 18px; the target around it is 24px (WCAG 2.2 target size).
+    var icon = L.divIcon({ className: "tellus-marker", html: "<span class=\"" + cls + "\"></span>", iconSize: [TARGET, TARGET], iconAnchor: [TARGET / 2, TARGET / 2] });
     return L.marker(latlng, { icon: icon, title: label, alt: label, keyboard: true }).bindPopup(popupFor(features));
   }
 
@@ -48,30 +51,46 @@
       className: "", iconSize: [size, size], iconAnchor: [size / 2, size / 2],
       html: "<span class=\"tellus-cluster\" style=\"width:" + size + "px;height:" + size + "px\">" + count.toLocaleString("en-GB") + "</span>"
     });
-    var label = count.toLocaleString("en-GB") + " reports: select to zoom in";
+    var label = count.toLocaleString("en-GB") + (count === 1 ? " report" : " reports") + ": select to zoom in";
     var marker = L.marker(latlng, { icon: icon, title: label, alt: label, keyboard: true });
     marker.on("click", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 19)); });
     return marker;
   }
 
+  // Markers that would overlap on screen become one marker, so that every marker can be
+  // seen, clicked and reached with the keyboard. `spacing` is the smallest gap, in pixels,
+  // between the centres of two markers; each group stays where its first member is, so
+  // groups keep that gap too.
+  function groupOnScreen(features, spacing) {
+    var groups = [];
+    features.forEach(function (f) {
+      var c = f.geometry.coordinates;
+      var latlng = L.latLng(c[1], c[0]);
+      var at = map.latLngToLayerPoint(latlng);
+      for (var i = 0; i < groups.length; i++) {
+        if (Math.abs(groups[i].at.x - at.x) < spacing && Math.abs(groups[i].at.y - at.y) < spacing) {
+          groups[i].features.push(f);
+          return;
+        }
+      }
+      groups.push({ latlng: latlng, at: at, features: [f] });
+    });
+    return groups;
+  }
+
   function draw(data) {
     layer.clearLayers();
     if (data.mode === "clusters") {
-      data.features.forEach(function (f) {
-        var c = f.geometry.coordinates;
-        layer.addLayer(clusterMarker([c[1], c[0]], f.properties.count));
+      var clusters = groupOnScreen(data.features, CLUSTER_SPACING);
+      clusters.forEach(function (g) {
+        var count = g.features.reduce(function (sum, f) { return sum + f.properties.count; }, 0);
+        layer.addLayer(clusterMarker(g.latlng, count));
       });
-      status.textContent = data.total.toLocaleString("en-GB") + " reports in this area, shown in " + data.features.length +
+      status.textContent = data.total.toLocaleString("en-GB") + " reports in this area, shown in " + clusters.length +
         " groups. Zoom in to see single reports, or view them as a list.";
     } else {
-      var byPlace = {};
-      data.features.forEach(function (f) {
-        var key = f.geometry.coordinates.join(",");
-        (byPlace[key] = byPlace[key] || []).push(f);
-      });
-      Object.keys(byPlace).forEach(function (key) {
-        var c = byPlace[key][0].geometry.coordinates;
-        layer.addLayer(pointMarker([c[1], c[0]], byPlace[key]));
+      groupOnScreen(data.features, TARGET + 2).forEach(function (g) {
+        layer.addLayer(pointMarker(g.latlng, g.features));
       });
       status.textContent = data.total === 0 ? "No reports in this area match the filters." :
         data.total.toLocaleString("en-GB") + " report" + (data.total === 1 ? "" : "s") + " in this area.";
@@ -105,5 +124,7 @@
   if (form) {
     form.addEventListener("change", schedule);
   }
-  load();
+  // The map may still be gliding to fit Coventry; its moveend loads the reports for the
+  // final view, so loading now would fetch (and announce) them twice.
+  if (!(map._panAnim && map._panAnim._inProgress)) { load(); }
 })();

@@ -1,0 +1,1 @@
+"""Accounts: residents, partner staff, ward officers and administrators; sign-in and sessions."""

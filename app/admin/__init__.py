@@ -1,0 +1,1 @@
+"""Council administration pages."""

@@ -1,0 +1,1 @@
+"""Partner organisations, their members and coverage, ward officers and invitations."""

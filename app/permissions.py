@@ -1,0 +1,229 @@
+"""Every permission in TellUs, named in one place, with the per-object checks.
+
+Views and services ask only this module. Coarse checks (``has``) answer "may this kind
+of person ever do this?"; object checks (``can_*``) answer it for one organisation or
+report. docs/permissions.md has the table of roles × actions.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+from app.accounts.models import User
+from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrgRole
+
+
+class Permission(enum.StrEnum):
+    # <scope>:<resource>:<action>
+    ADMIN_ORGANISATIONS = "admin:organisations:manage"
+    ADMIN_CATEGORIES = "admin:categories:manage"
+    ADMIN_WARD_OFFICERS = "admin:ward-officers:manage"
+    ADMIN_AUDIT_READ = "admin:audit:read"
+    ADMIN_OUTBOX_READ = "admin:outbox:read"
+    ORG_VIEW = "partners:organisation:read"
+    ORG_MEMBERS_MANAGE = "partners:members:manage"
+    ORG_COVERAGE_MANAGE = "partners:coverage:manage"
+    ORG_DETAILS_MANAGE = "partners:details:manage"
+    REPORT_EXACT_LOCATION = "reports:location:read-exact"
+    REPORT_PRIVATE_DETAILS = "reports:private:read"
+    ACCOUNT_SELF = "account:self:manage"
+
+
+class Role(enum.StrEnum):
+    ANONYMOUS = "anonymous"
+    RESIDENT = "resident"
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+    WARD_OFFICER = "ward_officer"
+    ADMIN = "admin"
+
+
+# What each role may do somewhere; object checks narrow it to the right organisation or ward.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ANONYMOUS: frozenset(),
+    Role.RESIDENT: frozenset({Permission.ACCOUNT_SELF}),
+    Role.MEMBER: frozenset(
+        {
+            Permission.ACCOUNT_SELF,
+            Permission.ORG_VIEW,
+            Permission.REPORT_EXACT_LOCATION,
+            Permission.REPORT_PRIVATE_DETAILS,
+        }
+    ),
+    Role.COORDINATOR: frozenset(
+        {
+            Permission.ACCOUNT_SELF,
+            Permission.ORG_VIEW,
+            Permission.ORG_MEMBERS_MANAGE,
+            Permission.ORG_COVERAGE_MANAGE,
+            Permission.ORG_DETAILS_MANAGE,
+            Permission.REPORT_EXACT_LOCATION,
+            Permission.REPORT_PRIVATE_DETAILS,
+        }
+    ),
+    Role.WARD_OFFICER: frozenset(
+        {Permission.ACCOUNT_SELF, Permission.REPORT_EXACT_LOCATION, Permission.REPORT_PRIVATE_DETAILS}
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+class Locatable(Protocol):
+    ward_code: str
+    category_id: int
+
+
+def _user(user: object) -> User | None:
+    """The signed-in ``User``, or None for anonymous visitors (Flask-Login's AnonymousUserMixin)."""
+    return user if isinstance(user, User) and user.deleted_at is None else None
+
+
+def roles(user: object) -> set[Role]:
+    """Every role ``user`` holds, anywhere."""
+    person = _user(user)
+    if person is None:
+        return {Role.ANONYMOUS}
+    held = {Role.RESIDENT}
+    for membership in person.memberships:
+        if membership.organisation.active:
+            held.add(Role.COORDINATOR if membership.role == OrgRole.COORDINATOR else Role.MEMBER)
+    if person.ward_assignments:
+        held.add(Role.WARD_OFFICER)
+    if person.is_admin:
+        held.add(Role.ADMIN)
+    return held
+
+
+def has(user: object, permission: Permission) -> bool:
+    """May ``user`` do this anywhere at all? (Object checks below say where.)"""
+    return any(permission in ROLE_PERMISSIONS[role] for role in roles(user))
+
+
+def requires_second_factor(user: object) -> bool:
+    """Council administrators and ward officers must use a TOTP second factor."""
+    person = _user(user)
+    return person is not None and (person.is_admin or bool(person.ward_assignments))
+
+
+def is_admin(user: object) -> bool:
+    person = _user(user)
+    return person is not None and person.is_admin
+
+
+def membership_in(user: object, organisation: Organisation) -> Membership | None:
+    person = _user(user)
+    if person is None or not organisation.active:
+        return None
+    return next((m for m in person.memberships if m.organisation_id == organisation.id), None)
+
+
+def permissions_in(user: object, organisation: Organisation) -> frozenset[Permission]:
+    """What ``user`` may do in this one organisation: everything for administrators, what
+    their role there gives for its members and coordinators, nothing for anyone else
+    (including the staff of other organisations, and everyone once it is deactivated)."""
+    if is_admin(user):
+        return ROLE_PERMISSIONS[Role.ADMIN]
+    membership = membership_in(user, organisation)
+    if membership is None:
+        return frozenset()
+    return ROLE_PERMISSIONS[Role.COORDINATOR if membership.role == OrgRole.COORDINATOR else Role.MEMBER]
+
+
+def can_view_organisation(user: object, organisation: Organisation) -> bool:
+    """Members and coordinators of this organisation, and administrators."""
+    return Permission.ORG_VIEW in permissions_in(user, organisation)
+
+
+def can_manage_members(user: object, organisation: Organisation) -> bool:
+    """Coordinators of this organisation (not of another), and administrators."""
+    return Permission.ORG_MEMBERS_MANAGE in permissions_in(user, organisation)
+
+
+def can_manage_coverage(user: object, organisation: Organisation) -> bool:
+    """Coordinators of this organisation, and administrators."""
+    return Permission.ORG_COVERAGE_MANAGE in permissions_in(user, organisation)
+
+
+def can_edit_organisation_details(user: object, organisation: Organisation) -> bool:
+    """Contact email and working hours: coordinators of this organisation, and administrators.
+
+    Name, sector and whether it is active are the administrators' (``can_manage_organisations``).
+    """
+    return Permission.ORG_DETAILS_MANAGE in permissions_in(user, organisation)
+
+
+def can_invite(user: object, organisation: Organisation | None, role: InviteRole) -> bool:
+    """Coordinators invite members and coordinators to their own organisation; administrators
+    invite anyone to any organisation (the first coordinator, say) and invite ward officers."""
+    if role == InviteRole.WARD_OFFICER:
+        return organisation is None and can_manage_ward_officers(user)
+    return organisation is not None and can_manage_members(user, organisation)
+
+
+def can_change_member(user: object, membership: Membership) -> bool:
+    """May ``user`` change this person's role in, or remove them from, the membership's own
+    organisation? (Never decided by an organisation id from the URL or the form.)"""
+    return can_manage_members(user, membership.organisation)
+
+
+def can_revoke_invitation(user: object, invitation: Invitation) -> bool:
+    """Whoever could have sent it: the organisation's coordinators, or administrators."""
+    if invitation.organisation is None:
+        return can_manage_ward_officers(user)
+    return can_manage_members(user, invitation.organisation)
+
+
+def can_accept_invitation(user: object, invitation: Invitation) -> bool:
+    """Only the person the invitation was sent to: a signed-in account with that address."""
+    person = _user(user)
+    return person is not None and person.email == invitation.email
+
+
+def can_list_all_organisations(user: object) -> bool:
+    return has(user, Permission.ADMIN_ORGANISATIONS)
+
+
+def can_manage_organisations(user: object) -> bool:
+    """Create organisations and change their name, sector and whether they are active."""
+    return has(user, Permission.ADMIN_ORGANISATIONS)
+
+
+def can_manage_categories(user: object) -> bool:
+    return has(user, Permission.ADMIN_CATEGORIES)
+
+
+def can_manage_ward_officers(user: object) -> bool:
+    return has(user, Permission.ADMIN_WARD_OFFICERS)
+
+
+def can_read_outbox(user: object) -> bool:
+    return has(user, Permission.ADMIN_OUTBOX_READ)
+
+
+def can_use_administration(user: object) -> bool:
+    """May ``user`` open the administration pages at all (any of the admin: permissions)?"""
+    return any(has(user, p) for p in Permission if p.value.startswith("admin:"))
+
+
+def can_see_exact_location(user: object, report: Locatable) -> bool:
+    """May ``user`` see this report's exact point and full text, sensitive or not?
+
+    Administrators; ward officers for reports in their wards; members of an organisation
+    whose coverage includes the report's ward and category.
+    """
+    person = _user(user)
+    if person is None:
+        return False
+    if person.is_admin or report.ward_code in person.ward_codes:
+        return True
+    return any(
+        m.organisation.active
+        and report.ward_code in m.organisation.ward_codes
+        and report.category_id in m.organisation.category_ids
+        for m in person.memberships
+    )
+
+
+def can_view_audit_log(user: object) -> bool:
+    return has(user, Permission.ADMIN_AUDIT_READ)
