@@ -1,0 +1,6 @@
+"""Partner coordination: shared cases, response targets and the report lifecycle (issue 5).
+
+``working_hours`` and ``working_time`` count working time against an organisation's hours and
+bank holidays; ``lifecycle`` says which status changes are allowed, by whom and on what terms.
+These modules need no Flask application and no database. docs/coordination.md explains them.
+"""
