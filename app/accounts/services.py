@@ -56,20 +56,38 @@ def _check_password(password: str, *, email: str, name: str, field: str = "passw
         raise AccountError(field, problems[0])
 
 
+def registration_problems(*, email: str, name: str, password: str) -> dict[str, str]:
+    """Everything wrong with a sign-up form at once, as {field: message} (empty if none), so
+    the error summary can list every problem."""
+    problems: dict[str, str] = {}
+    name = name.strip()
+    if not name:
+        problems["name"] = "Enter your name"
+    elif len(name) > 100:
+        problems["name"] = "Name must be 100 characters or fewer"
+    address = ""
+    try:
+        address = normalise_email(email)
+    except AccountError as exc:
+        problems[exc.field] = str(exc)
+    weak = password_problems(password, email=address, name=name)
+    if weak:
+        problems["password"] = weak[0]
+    return problems
+
+
 def register(session: Session, *, email: str, name: str, password: str, verify_link: Link) -> User | None:
     """Create an unverified account and email a verification link.
 
     Returns None, sending nothing, if the address already has an account, so the page
     cannot be used to find out who is registered. Raises AccountError for a bad name,
-    address or password.
+    address or password (the first of ``registration_problems``).
     """
+    problems = registration_problems(email=email, name=name, password=password)
+    if problems:
+        raise AccountError(*next(iter(problems.items())))
     name = name.strip()
-    if not name:
-        raise AccountError("name", "Enter your name")
-    if len(name) > 100:
-        raise AccountError("name", "Name must be 100 characters or fewer")
     address = normalise_email(email)
-    _check_password(password, email=address, name=name)
     if find_user(session, address) is not None:
         return None
     user = User(email=address, display_name=name, password_hash=hash_password(password))

@@ -27,6 +27,7 @@ from app.accounts.tokens import TokenError
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db, limiter
+from app.geography.services import ward_names
 from app.mail.services import public_url
 from app.permissions import requires_second_factor
 from app.reports.models import Report
@@ -72,9 +73,13 @@ def register() -> Any:
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
-        if form.get("password") != form.get("password_confirm"):
+        # Every problem at once, in the order of the fields, for the error summary.
+        errors = services.registration_problems(
+            email=form.get("email", ""), name=form.get("name", ""), password=form.get("password", "")
+        )
+        if "password" not in errors and form.get("password") != form.get("password_confirm"):
             errors["password_confirm"] = "The passwords do not match: type the same password twice"
-        else:
+        if not errors:
             try:
                 services.register(
                     db.session,
@@ -236,8 +241,12 @@ def reset(token: str) -> Any:
 @bp.get("/account")
 @login_required
 def overview() -> Any:
+    names = ward_names(db.session) if current_user.ward_assignments else {}
     return render_template(
-        "accounts/overview.html", user=current_user, second_factor_required=requires_second_factor(current_user)
+        "accounts/overview.html",
+        user=current_user,
+        second_factor_required=requires_second_factor(current_user),
+        ward_list=sorted(names.get(code, code) for code in current_user.ward_codes),
     )
 
 

@@ -1,4 +1,5 @@
-"""Steps a resident takes in the browser, shared by the tests and the screenshots."""
+"""Steps people take in the browser (residents, partner staff, administrators), shared by the
+tests and the screenshots."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from playwright.sync_api import Page, Response, expect
 
 from app.extensions import db
 from app.mail.models import OutboxEmail
-from tests.browser.live import LiveServer, wait_for_map_reports
+from tests.browser.live import LiveServer, Person, totp_code, wait_for_map_reports
 
 REFERENCE = re.compile(r"TC-\d{6}")
 
@@ -102,21 +103,109 @@ def send_report(page: Page, server: LiveServer, *, on_sent: Callable[[Page], Non
     return reference
 
 
-def confirmation_link(server: LiveServer, address: str) -> str:
-    """The link in the newest report confirmation email queued for ``address``."""
+def emailed_link(server: LiveServer, address: str, kind: str, path: str) -> str:
+    """The link starting ``path`` (such as "/account/verify/") in the newest email of ``kind``
+    queued for ``address``, read from the live server's outbox table."""
     with server.app.app_context():
         email = db.session.scalar(
             sa.select(OutboxEmail)
-            .where(OutboxEmail.to_address == address, OutboxEmail.kind == "confirm_report")
+            .where(OutboxEmail.to_address == address, OutboxEmail.kind == kind)
             .order_by(OutboxEmail.id.desc())
             .limit(1)
         )
-        assert email is not None, f"no confirmation email for {address}"
-        body = email.text_body
-    link = re.search(r"https?://[^\s<>\"]+/reports/confirm/[^\s<>\"]+", body)
-    assert link, body
+        assert email is not None, f"no {kind} email for {address}"
+        text, html = email.text_body, email.html_body
+    link = re.search(rf"https?://[^\s<>\"]+{re.escape(path)}[^\s<>\"]+", text)
+    assert link, text
     assert link.group(0).startswith(server.url + "/"), "the emailed link should point at this site"
+    assert link.group(0) in html, "the HTML part should carry the same link"
     return link.group(0)
+
+
+def confirmation_link(server: LiveServer, address: str) -> str:
+    """The link in the newest report confirmation email queued for ``address``."""
+    return emailed_link(server, address, "confirm_report", "/reports/confirm/")
+
+
+# --- Signing in and out ----------------------------------------------------------------------
+
+
+def sign_in(page: Page, server: LiveServer, person: Person, *, path: str | None = "/sign-in") -> None:
+    """Sign ``person`` in through the sign-in page (opening ``path`` first, unless None), with
+    their second-factor code when they have one. Stops on the page the server sends them to."""
+    if path is not None:
+        page.goto(path)
+    page.get_by_label("Email address").fill(person.email)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    if person.totp_secret:
+        expect(page.get_by_role("heading", name="Enter the code from your app", level=1)).to_be_visible()
+        page.get_by_label("6-digit code").fill(totp_code(server, person))
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", name="Enter the code from your app", level=1)).to_have_count(0)
+
+
+def sign_out(page: Page) -> None:
+    """Press the header's Sign out button; land on the home page with the notice."""
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("You have signed out.")
+
+
+# --- The keyboard ----------------------------------------------------------------------------
+
+# What has focus, and whether it shows: an outline that is not none or transparent, or a box
+# shadow. Radios and checkboxes are drawn by their label's ::before (GOV.UK Frontend).
+FOCUS_JS = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) { return {tag: "BODY", id: "", name: "", type: "", visible: false}; }
+    const shows = style =>
+        (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0 &&
+         !/^(transparent|rgba\\(.*, 0\\))$/.test(style.outlineColor)) ||
+        (style.boxShadow !== "" && style.boxShadow !== "none");
+    let visible = shows(getComputedStyle(el));
+    if (!visible && (el.type === "radio" || el.type === "checkbox") && el.labels.length) {
+        visible = shows(getComputedStyle(el.labels[0], "::before"));
+    }
+    const name = (el.getAttribute("aria-label") || (el.labels && el.labels[0] && el.labels[0].textContent) ||
+                  el.getAttribute("title") || el.textContent || "").replace(/\\s+/g, " ").trim();
+    return {tag: el.tagName, id: el.id, name: name.slice(0, 80), type: el.type || "", visible: visible,
+            cls: String(el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className)};
+}"""
+
+
+def focused(page: Page) -> dict[str, Any]:
+    info: dict[str, Any] = page.evaluate(FOCUS_JS)
+    return info
+
+
+def assert_focus_visible(page: Page) -> dict[str, Any]:
+    info = focused(page)
+    assert info["visible"], f"focus is not visible on {info}"
+    return info
+
+
+def tab_to(
+    page: Page, matches: Callable[[dict[str, Any]], bool], *, limit: int = 80, key: str = "Tab"
+) -> dict[str, Any]:
+    """Press Tab (or ``key``, such as Shift+Tab) until ``matches`` the focused element, checking
+    the focus is visible at every stop."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        info = focused(page)
+        seen.append(f"{info['tag']}#{info['id']} {info['name']!r}")
+        assert info["visible"], f"focus is not visible on {info}; focus went through:\n" + "\n".join(seen)
+        if matches(info):
+            return info
+    raise AssertionError("never reached the element; focus went through:\n" + "\n".join(seen))
+
+
+def by_id(element_id: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda info: info["id"] == element_id
+
+
+def by_name(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda info: info["name"] == name
 
 
 def map_name(page: Page) -> str:

@@ -6,24 +6,38 @@ Plain functions, so that ``tests.browser.screenshots`` can use them without pyte
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from flask import Flask
 from playwright.sync_api import Browser, Page, Playwright
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from app.accounts.models import User
+from app.accounts.passwords import hash_password
+from app.accounts.services import request_password_reset
+from app.db import utcnow
 from app.extensions import db
+from app.geography.models import Ward
+from app.partners import invitations
+from app.partners.demo import load_demo_accounts
+from app.partners.models import Membership, Organisation, OrgRole, WardOfficerWard
+from app.partners.services import add_member
 from app.reports import demo
-from app.reports.models import Category, Report
-from tests.conftest import make_test_app, prepare_database
+from app.reports.models import Category, Report, Sector
+from app.reports.services import NewReport, publish_report
+from app.reports.services import create_report as new_report
+from tests.conftest import COUNCIL_HOUSE, PASSWORD, make_test_app, prepare_database
 from tests.dbutil import create_database, drop_database
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -124,6 +138,8 @@ def start_live_server(db_kind: str, tmp: Path, **overrides: Any) -> LiveServer:
                 end=dt.datetime.now(dt.UTC),
             ):
                 pass
+            # The demo partner organisations, their staff and ward officers (app/partners/demo.py).
+            load_demo_accounts(db.session)
             db.session.commit()
     except BaseException:
         drop_database(url)
@@ -168,6 +184,37 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     return list(result["violations"])
 
 
+# Text (and controls) outside tables that run past the right edge of the window. Data tables
+# may scroll sideways (WCAG 1.4.10 exempts them); nothing else may.
+OVERFLOW_JS = """() => {
+    const width = document.documentElement.clientWidth;
+    const found = [];
+    const outside = el => !el.closest("table, script, style, .govuk-visually-hidden");
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.textContent.trim() || !outside(node.parentElement)) { continue; }
+        range.selectNodeContents(node);
+        if ([...range.getClientRects()].some(r => r.width > 0 && r.right > width + 1)) {
+            found.push(`${node.parentElement.tagName.toLowerCase()}: ${node.textContent.trim().slice(0, 80)}`);
+        }
+    }
+    for (const el of document.body.querySelectorAll("input, select, textarea, button, img, svg, .govuk-button")) {
+        const r = el.getBoundingClientRect();
+        if (outside(el) && r.width > 1 && r.right > width + 1) { found.push(`${el.tagName.toLowerCase()}#${el.id}`); }
+    }
+    return found;
+}"""
+
+
+def overflowing_at(page: Page, width: int = 320) -> list[str]:
+    """Resize the window to ``width`` CSS pixels (a 1280px screen zoomed to 400%) and list what
+    runs off its right edge, outside tables."""
+    page.set_viewport_size({"width": width, "height": 800})
+    found: list[str] = page.evaluate(OVERFLOW_JS)
+    return found
+
+
 def describe_violations(violations: list[dict[str, Any]]) -> str:
     """A readable account of axe violations: rule, impact, help text, and each target."""
     lines = []
@@ -180,3 +227,194 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
         if len(v["nodes"]) > 10:
             lines.append(f"    ... and {len(v['nodes']) - 10} more")
     return "\n".join(lines)
+
+
+# --- People, organisations, reports and invitations in the live server's database -----------
+
+_serial = itertools.count(1)
+
+# The demo organisation (app/partners/demo.py) that the signed-in coordinator of the tests and
+# screenshots runs; it has a demo coordinator and a demo member too.
+COORDINATED = "Godiva Homes Housing Association"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone with an account in the live server's database, and what they sign in with."""
+
+    id: int
+    email: str
+    name: str
+    password: str = PASSWORD
+    totp_secret: str | None = None
+
+
+def unique_email(prefix: str) -> str:
+    """An address no other test in this session uses."""
+    return f"{prefix}.{next(_serial)}@example.org"
+
+
+def unique_name(prefix: str) -> str:
+    """A name (of an organisation, say) no other test in this session uses."""
+    return f"{prefix} {next(_serial)}"
+
+
+def create_person(
+    server: LiveServer,
+    *,
+    name: str = "Robin Resident",
+    email: str | None = None,
+    admin: bool = False,
+    totp: bool = False,
+    verified: bool = True,
+    wards: tuple[str, ...] = (),
+    memberships: tuple[tuple[int, str], ...] = (),
+) -> Person:
+    """Create an account directly (for tests not about making one): a verified resident unless
+    told otherwise, an administrator, a ward officer (ward codes), or staff of organisations
+    (``(organisation id, "member" or "coordinator")``). ``totp=True`` gives a second factor."""
+    with server.app.app_context():
+        user = User(
+            email=email or unique_email(name.split()[0].lower()),
+            display_name=name,
+            password_hash=hash_password(PASSWORD),
+            email_verified_at=utcnow() if verified else None,
+            is_admin=admin,
+        )
+        if totp:
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enabled_at = utcnow()
+        db.session.add(user)
+        db.session.flush()
+        user.ward_assignments.extend(WardOfficerWard(ward_code=code) for code in wards)
+        for org_id, role in memberships:
+            organisation = db.session.get(Organisation, org_id)
+            assert organisation is not None, org_id
+            add_member(db.session, organisation, user, OrgRole(role))
+        db.session.commit()
+        return Person(user.id, user.email, name, totp_secret=user.totp_secret)
+
+
+def totp_code(server: LiveServer, person: Person) -> str:
+    """A code from ``person``'s authenticator that the server accepts now.
+
+    The server takes each time step once (and one step of drift either way), so a person
+    who signed in a moment ago gets the next step's code; if that was used too, this waits.
+    """
+    assert person.totp_secret, f"{person.email} has no second factor"
+    with server.app.app_context():
+        last = db.session.scalar(select(User.totp_last_step).where(User.id == person.id))
+    totp = pyotp.TOTP(person.totp_secret)
+    while True:
+        step = int(time.time()) // totp.interval
+        for candidate in (step, step + 1):
+            if last is None or candidate > last:
+                return str(totp.at(candidate * totp.interval))
+        time.sleep(1)
+
+
+def wrong_code(secret: str) -> str:
+    """A 6-digit code that is not valid for ``secret`` now (nor a step either side)."""
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    valid = {totp.at(now + drift) for drift in (-60, -30, 0, 30, 60)}
+    return next(code for code in ("000000", "111111", "222222") if code not in valid)
+
+
+def user_id(server: LiveServer, email: str) -> int:
+    with server.app.app_context():
+        found = db.session.scalar(select(User.id).where(User.email == email))
+    assert found is not None, f"no account for {email}"
+    return int(found)
+
+
+def category_id(server: LiveServer, slug: str) -> int:
+    with server.app.app_context():
+        found = db.session.scalar(select(Category.id).where(Category.slug == slug))
+    assert found is not None, f"no category {slug}"
+    return int(found)
+
+
+def create_report(server: LiveServer, person: Person, title: str, *, publish: bool = True) -> int:
+    """A report by ``person`` near the Council House, published (as if confirmed) or waiting
+    for the emailed confirmation; returns its id."""
+    category = category_id(server, "potholes-pavements")
+    with server.app.app_context():
+        data = NewReport(
+            category_id=category,
+            title=title,
+            description="Reported by a browser test.",
+            point=COUNCIL_HOUSE,
+            reporter_email=person.email,
+        )
+        report = new_report(db.session, data)
+        if publish:
+            publish_report(db.session, report)
+        db.session.commit()
+        return int(report.id)
+
+
+def ward_code(server: LiveServer, name: str) -> str:
+    with server.app.app_context():
+        found = db.session.scalar(select(Ward.code).where(Ward.name == name))
+    assert found is not None, f"no ward called {name}"
+    return str(found)
+
+
+def create_organisation(server: LiveServer, name: str, *, sector: Sector = Sector.VOLUNTARY) -> int:
+    """Create an active organisation with no coverage or members directly; returns its id."""
+    with server.app.app_context():
+        organisation = Organisation(
+            name=name, sector=sector, contact_email=unique_email("contact"), working_hours="Weekdays, 9am to 5pm"
+        )
+        db.session.add(organisation)
+        db.session.commit()
+        return int(organisation.id)
+
+
+def organisation_id(server: LiveServer, name: str) -> int:
+    with server.app.app_context():
+        found = db.session.scalar(select(Organisation.id).where(Organisation.name == name))
+    assert found is not None, f"no organisation called {name}"
+    return int(found)
+
+
+def membership_id(server: LiveServer, org_id: int, email: str) -> int:
+    with server.app.app_context():
+        found = db.session.scalar(
+            select(Membership.id).join(User).where(Membership.organisation_id == org_id, User.email == email)
+        )
+    assert found is not None, f"{email} is not in organisation {org_id}"
+    return int(found)
+
+
+def invitation_path(server: LiveServer, org_id: int, email: str, *, by: Person, role: str = "member") -> str:
+    """Invite ``email`` to the organisation (as ``by``, a coordinator or administrator) without
+    the UI; returns the path of the link in the invitation email."""
+    paths: list[str] = []
+
+    def link(raw: str) -> str:
+        paths.append(f"/invitations/{raw}")
+        return server.url + paths[-1]
+
+    with server.app.app_context():
+        organisation = db.session.get(Organisation, org_id)
+        inviter = db.session.get(User, by.id)
+        assert organisation is not None and inviter is not None
+        invitations.invite(db.session, organisation, email=email, role=role, by=inviter, accept_link=link)
+        db.session.commit()
+    return paths[0]
+
+
+def reset_path(server: LiveServer, person: Person) -> str:
+    """Ask for a password reset for ``person`` without the UI; returns the path of the emailed link."""
+    paths: list[str] = []
+
+    def link(raw: str) -> str:
+        paths.append(f"/account/password-reset/{raw}")
+        return server.url + paths[-1]
+
+    with server.app.app_context():
+        request_password_reset(db.session, person.email, reset_link=link)
+        db.session.commit()
+    return paths[0]

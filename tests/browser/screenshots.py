@@ -9,10 +9,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser.journeys import fill_details, make_jpeg, report_by_postcode, send_report
-from tests.browser.live import ROOT, LiveServer, launch_chromium, start_live_server, wait_for_map_reports
+from tests.browser.journeys import fill_details, make_jpeg, report_by_postcode, send_report, sign_in
+from tests.browser.live import (
+    COORDINATED,
+    ROOT,
+    LiveServer,
+    create_person,
+    invitation_path,
+    launch_chromium,
+    organisation_id,
+    start_live_server,
+    wait_for_map_reports,
+)
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -49,6 +59,29 @@ def report_list(page: Page, path: Path) -> None:
     page.screenshot(path=path, full_page=True)
 
 
+def sign_in_page(page: Page, path: Path) -> None:
+    page.goto("/sign-in")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=path, full_page=True)
+
+
+def organisation_page(browser: Browser, server: LiveServer, path: Path) -> None:
+    """A demo organisation as its coordinator sees it, with an invitation waiting."""
+    org = organisation_id(server, COORDINATED)
+    coordinator = create_person(
+        server, name="Jess Morgan", email="jess.morgan@example.org", memberships=((org, "coordinator"),)
+    )
+    invitation_path(server, org, "new.starter@example.org", by=coordinator)
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, server, coordinator)
+    page.goto(f"/organisations/{org}")
+    expect(page.get_by_role("heading", name=COORDINATED, level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=path, full_page=True)
+    context.close()
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp_dir:
@@ -66,10 +99,12 @@ def main() -> int:
                 report_form_errors(page, OUT / "report-form-errors.png", photo)
                 report_page(page, server, OUT / "report-page.png", photo)
                 report_list(page, OUT / "report-list.png")
+                sign_in_page(page, OUT / "sign-in.png")
+                organisation_page(browser, server, OUT / "organisation.png")
                 browser.close()
         finally:
             server.stop()
-    for name in ("home-map", "report-form-errors", "report-page", "report-list"):
+    for name in ("home-map", "report-form-errors", "report-page", "report-list", "sign-in", "organisation"):
         print(OUT / f"{name}.png")
     return 0
 

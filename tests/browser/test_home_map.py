@@ -21,8 +21,9 @@ POINTS = re.compile(r"^([\d,]+) reports? in this area\.$")
 
 
 def reports_in_db(server: LiveServer, category: str | None = None) -> int:
+    """Published reports (the map's); reports waiting for their emailed confirmation are private."""
     with server.app.app_context():
-        query = sa.select(sa.func.count(Report.id)).join(Category)
+        query = sa.select(sa.func.count(Report.id)).join(Category).where(Report.published_at.is_not(None))
         if category:
             query = query.where(Category.slug == category)
         return int(db.session.scalar(query) or 0)

@@ -3,67 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.journeys import REFERENCE, confirmation_link, map_name
+from tests.browser.journeys import (
+    REFERENCE,
+    assert_focus_visible,
+    by_id,
+    by_name,
+    confirmation_link,
+    focused,
+    map_name,
+    tab_to,
+)
 from tests.browser.live import LiveServer
 
 pytestmark = pytest.mark.browser
-
-# What has focus, and whether it shows: an outline that is not none or transparent, or a box
-# shadow. Radios and checkboxes are drawn by their label's ::before (GOV.UK Frontend).
-FOCUS_JS = """() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) { return {tag: "BODY", id: "", name: "", type: "", visible: false}; }
-    const shows = style =>
-        (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0 &&
-         !/^(transparent|rgba\\(.*, 0\\))$/.test(style.outlineColor)) ||
-        (style.boxShadow !== "" && style.boxShadow !== "none");
-    let visible = shows(getComputedStyle(el));
-    if (!visible && (el.type === "radio" || el.type === "checkbox") && el.labels.length) {
-        visible = shows(getComputedStyle(el.labels[0], "::before"));
-    }
-    const name = (el.getAttribute("aria-label") || (el.labels && el.labels[0] && el.labels[0].textContent) ||
-                  el.getAttribute("title") || el.textContent || "").replace(/\\s+/g, " ").trim();
-    return {tag: el.tagName, id: el.id, name: name.slice(0, 80), type: el.type || "", visible: visible,
-            cls: String(el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className)};
-}"""
-
-
-def focused(page: Page) -> dict[str, Any]:
-    info: dict[str, Any] = page.evaluate(FOCUS_JS)
-    return info
-
-
-def assert_focus_visible(page: Page) -> dict[str, Any]:
-    info = focused(page)
-    assert info["visible"], f"focus is not visible on {info}"
-    return info
-
-
-def tab_to(page: Page, matches: Callable[[dict[str, Any]], bool], *, limit: int = 80) -> dict[str, Any]:
-    """Press Tab until ``matches`` the focused element, checking the focus is visible at every stop."""
-    seen = []
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        info = focused(page)
-        seen.append(f"{info['tag']}#{info['id']} {info['name']!r}")
-        assert info["visible"], f"focus is not visible on {info}; focus went through:\n" + "\n".join(seen)
-        if matches(info):
-            return info
-    raise AssertionError("never reached the element; focus went through:\n" + "\n".join(seen))
-
-
-def by_id(element_id: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda info: info["id"] == element_id
-
-
-def by_name(name: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda info: info["name"] == name
 
 
 def map_centre(page: Page) -> tuple[float, float]:
