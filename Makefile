@@ -73,7 +73,7 @@ test: setup postgres lint ## The whole suite on SpatiaLite and on PostGIS, brows
 	$(VENV)/bin/pytest --db=postgis
 
 BENCH_REPORTS ?= 1000000
-bench: setup postgres ## Load BENCH_REPORTS reports and time the map API, PostGIS then SpatiaLite (~25 min; docs/benchmarks.md)
+bench: setup postgres ## Load BENCH_REPORTS reports and time the map API, PostGIS then SpatiaLite (~15 min at 1M; docs/benchmarks.md)
 	$(PY) -m bench.bulk_load --db postgis --reports $(BENCH_REPORTS)
 	$(PY) -m bench.bbox --db postgis --reports $(BENCH_REPORTS) --keep
 	$(PY) -m bench.bulk_load --db spatialite --reports $(BENCH_REPORTS)
