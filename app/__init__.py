@@ -34,6 +34,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.coordination.views import bp as coordination_bp
     from app.errors import register_error_handlers
     from app.geography.cli import geo_cli
     from app.mail.cli import mail_cli, worker
@@ -42,7 +43,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from app.reports.cli import demo_cli, reports_cli
     from app.reports.views import bp as reports_bp
 
-    for blueprint in (pages_bp, reports_bp, accounts_bp, partners_bp, admin_bp):
+    for blueprint in (pages_bp, reports_bp, accounts_bp, partners_bp, coordination_bp, admin_bp):
         app.register_blueprint(blueprint)
     for group in (geo_cli, demo_cli, reports_cli, mail_cli, worker):
         app.cli.add_command(group)

@@ -2,6 +2,7 @@
 
 from app.accounts.models import Token, User, UserSession
 from app.audit.models import AuditEvent
+from app.coordination.models import CaseClaim, CaseEvent, CaseRoute
 from app.geography.models import CityBoundary, Postcode, Ward
 from app.mail.models import OutboxEmail
 from app.partners.models import (
@@ -16,6 +17,9 @@ from app.reports.models import Category, Photo, Report, ReportCell
 
 __all__ = [
     "AuditEvent",
+    "CaseClaim",
+    "CaseEvent",
+    "CaseRoute",
     "Category",
     "CityBoundary",
     "Invitation",

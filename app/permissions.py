@@ -8,10 +8,13 @@ report. docs/permissions.md has the table of roles × actions.
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.accounts.models import User
 from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrgRole
+
+if TYPE_CHECKING:
+    from app.coordination.models import Case
 
 
 class Permission(enum.StrEnum):
@@ -28,6 +31,9 @@ class Permission(enum.StrEnum):
     REPORT_EXACT_LOCATION = "reports:location:read-exact"
     REPORT_PRIVATE_DETAILS = "reports:private:read"
     ACCOUNT_SELF = "account:self:manage"
+    CASES_READ = "coordination:cases:read"
+    CASES_WORK = "coordination:cases:work"
+    TRIAGE = "coordination:triage:manage"
 
 
 class Role(enum.StrEnum):
@@ -49,6 +55,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORG_VIEW,
             Permission.REPORT_EXACT_LOCATION,
             Permission.REPORT_PRIVATE_DETAILS,
+            Permission.CASES_READ,
+            Permission.CASES_WORK,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -60,6 +68,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORG_DETAILS_MANAGE,
             Permission.REPORT_EXACT_LOCATION,
             Permission.REPORT_PRIVATE_DETAILS,
+            Permission.CASES_READ,
+            Permission.CASES_WORK,
         }
     ),
     Role.WARD_OFFICER: frozenset(
@@ -227,3 +237,37 @@ def can_see_exact_location(user: object, report: Locatable) -> bool:
 
 def can_view_audit_log(user: object) -> bool:
     return has(user, Permission.ADMIN_AUDIT_READ)
+
+
+# --- Cases (app/coordination) ------------------------------------------------------------------
+
+
+def can_view_inbox(user: object, organisation: Organisation) -> bool:
+    """The partner inbox of ``organisation``: its members and coordinators, and administrators."""
+    return Permission.CASES_READ in permissions_in(user, organisation)
+
+
+def can_view_case(user: object, case: Case) -> bool:
+    """May ``user`` open this case and see its full text, exact location and history, sensitive
+    or not? Administrators, and members of an active organisation on the case (a live route or
+    a claim), whatever its coverage. An organisation that declined and holds no claim is off
+    the case."""
+    if is_admin(user):
+        return True
+    return any(Permission.CASES_READ in permissions_in(user, org) for org in case.organisations)
+
+
+def can_work_on_case(user: object, case: Case, organisation: Organisation) -> bool:
+    """May ``user`` claim or decline this case *for* ``organisation``? Only its own members and
+    coordinators, and only while it is on the case. Administrators route from triage but do not
+    act for an organisation."""
+    return (
+        organisation.id in case.organisation_ids
+        and membership_in(user, organisation) is not None
+        and Permission.CASES_WORK in permissions_in(user, organisation)
+    )
+
+
+def can_triage(user: object) -> bool:
+    """The council triage queue, and routing any report to any organisation: administrators."""
+    return has(user, Permission.TRIAGE)

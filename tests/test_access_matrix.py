@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from app.accounts.models import User
 from app.accounts.tokens import hash_token, new_raw_token
+from app.coordination.models import CaseRoute
 from app.db import utcnow
 from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrganisationWard, OrgRole
 from app.reports.models import Report, Sector
@@ -143,6 +144,25 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("partners.details", "POST", "/organisations/{org_b}/details", admin_only(400)),
     ("partners.accept_invitation", "GET", "/invitations/not-a-token", every(400)),
     ("partners.accept_invitation", "POST", "/invitations/not-a-token", every(400)),
+    # Partner coordination: a partner sees a case only while its organisation is on it
+    ("coordination.inbox", "GET", "/inbox", only(200, *ORG_A_VIEWERS)),
+    ("coordination.inbox", "GET", "/inbox?org={org_a}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.inbox", "GET", "/inbox?org={org_a}&ward=nowhere", only(400, *ORG_A_VIEWERS)),
+    ("coordination.inbox", "GET", "/inbox?org={org_b}", admin_only(200)),
+    ("coordination.inbox", "GET", "/inbox?org=999999999", signed_in(404)),
+    ("coordination.case", "GET", "/cases/{report}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.case", "GET", "/cases/{case_b}", admin_only(200)),
+    ("coordination.case", "GET", "/cases/{sensitive}", admin_only(200)),
+    ("coordination.case", "GET", "/cases/999999999", signed_in(404)),
+    # No role in the form: refused input for org A's staff; administrators do not act for an organisation.
+    ("coordination.claim", "POST", "/cases/{report}/claim", only(400, "member", "coordinator")),
+    ("coordination.claim", "POST", "/cases/{case_b}/claim", only(403)),
+    ("coordination.claim", "POST", "/cases/999999999/claim", signed_in(404)),
+    ("coordination.decline", "POST", "/cases/{report}/decline", only(400, "member", "coordinator")),
+    ("coordination.decline", "POST", "/cases/{case_b}/decline", only(403)),
+    ("coordination.route", "POST", "/cases/{report}/route", admin_only(400)),
+    ("coordination.route", "POST", "/cases/{case_b}/route", admin_only(400)),
+    ("coordination.triage", "GET", "/triage", admin_only(200)),
     # Administration: council administrators only
     ("admin.index", "GET", "/admin", admin_only(200)),
     ("admin.organisations", "GET", "/admin/organisations", admin_only(200)),
@@ -200,6 +220,14 @@ def world(app: Flask, db_session, make_report: Callable[..., Report], make_user:
     db_session.add_all([org_a, org_b])
     db_session.flush()
     db_session.add_all([OrganisationWard(organisation_id=org_a.id, ward_code="E05001228")])
+    # The report is routed to org A; another is routed to org B only.
+    case_b = make_report()
+    db_session.add_all(
+        [
+            CaseRoute(report_id=report.id, organisation_id=org_a.id),
+            CaseRoute(report_id=case_b.id, organisation_id=org_b.id),
+        ]
+    )
     users = {
         "resident": make_user(),
         "member": make_user(),
@@ -234,6 +262,7 @@ def world(app: Flask, db_session, make_report: Callable[..., Report], make_user:
         "ids": {
             "report": report.id,
             "sensitive": sensitive.id,
+            "case_b": case_b.id,
             "photo": photos[0].id,
             "pending": photos[1].id,
             "sensitive_photo": photos[2].id,

@@ -40,6 +40,11 @@ def load(count: int, seed: int, if_empty: bool) -> None:
     for done in generate(db.session, count=count, seed=seed, data_dir=current_app.config["GEO_DATA_DIR"], end=end):
         if done % 100000 == 0 or done == count:
             click.echo(f"  {done:,} reports ({time.perf_counter() - started:.1f} s)")
+    if current_app.config["DEMO_MODE"]:
+        from app.coordination.demo import load_demo_cases
+
+        routed = load_demo_cases(db.session, now=end, seed=seed)
+        click.echo(f"  routed {routed:,} recent reports to the demo partners")
     db.session.commit()
     click.echo(f"Generated {count:,} demo reports in {time.perf_counter() - started:.1f} s")
 

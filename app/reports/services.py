@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import TokenPurpose, User
 from app.accounts.tokens import TokenError, consume_token, issue_token
+from app.coordination.routing import route_published_report
 from app.db import utcnow
 from app.geography.services import ward_for_point
 from app.mail.services import queue_email
@@ -99,6 +100,7 @@ def create_report(
         photo.position = position
     if report.is_published:
         aggregates.add(session, [report])
+        route_published_report(session, report, now=moment)
     return report
 
 
@@ -128,12 +130,14 @@ def confirm_report(session: Session, raw: str) -> Report:
 
 
 def publish_report(session: Session, report: Report, *, now: dt.datetime | None = None) -> bool:
-    """Make a confirmed report public and count it on the map; False if it already was."""
+    """Make a confirmed report public, count it on the map and route it to the organisations
+    that cover it (or to council triage); False if it already was public."""
     if report.is_published:
         return False
     report.published_at = now or utcnow()
     session.flush()
     aggregates.add(session, [report])
+    route_published_report(session, report, now=report.published_at)
     return True
 
 
