@@ -8,6 +8,7 @@ Flask-Migrate what it reads (``metadata`` and ``engine``) and a request-scoped s
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,23 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def value_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A Python enum stored by its values in a VARCHAR(20) with a CHECK constraint.
+
+    Not a native PostgreSQL enum: adding a value then needs no ALTER TYPE, and SQLite and
+    PostgreSQL store the same thing.
+    """
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 def utcnow() -> dt.datetime:

@@ -15,24 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, utcnow, value_enum
 from app.partners.models import Organisation
 from app.reports.models import Report
 
 # Must match the form limits in app/coordination/views.py.
 REASON_MAX = 500
-
-
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class ClaimRole(enum.StrEnum):
@@ -114,7 +102,7 @@ class CaseClaim(Base):
     # Indexed by the unique constraint, which leads with report_id.
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    role: Mapped[ClaimRole] = mapped_column(_enum(ClaimRole, "claim_role"))
+    role: Mapped[ClaimRole] = mapped_column(value_enum(ClaimRole, "claim_role"))
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -137,7 +125,7 @@ class CaseEvent(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="SET NULL"), comment="The organisation acted for, or acted on"
     )
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "case_event_kind"))
+    kind: Mapped[EventKind] = mapped_column(value_enum(EventKind, "case_event_kind"))
     old_value: Mapped[str] = mapped_column(sa.String(100), default="")
     new_value: Mapped[str] = mapped_column(sa.String(100), default="")
     detail: Mapped[str] = mapped_column(sa.String(REASON_MAX), default="")

@@ -9,19 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, utcnow, value_enum
 from app.reports.models import Sector
-
-
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class OrgRole(enum.StrEnum):
@@ -48,7 +37,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    sector: Mapped[Sector] = mapped_column(_enum(Sector, "org_sector"))
+    sector: Mapped[Sector] = mapped_column(value_enum(Sector, "org_sector"))
     contact_email: Mapped[str] = mapped_column(sa.String(254))
     working_hours: Mapped[str] = mapped_column(sa.String(200), default="Monday to Friday, 9am to 5pm")
     active: Mapped[bool] = mapped_column(default=True)
@@ -112,7 +101,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    role: Mapped[OrgRole] = mapped_column(_enum(OrgRole, "org_role"), default=OrgRole.MEMBER)
+    role: Mapped[OrgRole] = mapped_column(value_enum(OrgRole, "org_role"), default=OrgRole.MEMBER)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="joined", innerjoin=True)
@@ -134,7 +123,7 @@ class Invitation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254))
-    role: Mapped[InviteRole] = mapped_column(_enum(InviteRole, "invite_role"))
+    role: Mapped[InviteRole] = mapped_column(value_enum(InviteRole, "invite_role"))
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
     ward_codes: Mapped[str] = mapped_column(sa.String(200), default="", comment="Comma-separated, for ward officers")
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry, WKBElement, WKTElement
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, utcnow, value_enum
 
 # Must match the form limits in app/reports/forms.py.
 TITLE_MAX = 120
@@ -56,18 +56,6 @@ class ReportStatus(enum.StrEnum):
         return self in {ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS}
 
 
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
 class Category(Base):
     __tablename__ = "categories"
 
@@ -79,7 +67,7 @@ class Category(Base):
     sensitive: Mapped[bool] = mapped_column(
         default=False, comment="Public outputs show only category, status and a ~500 m location"
     )
-    default_sector: Mapped[Sector] = mapped_column(_enum(Sector, "sector"))
+    default_sector: Mapped[Sector] = mapped_column(value_enum(Sector, "sector"))
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
 
@@ -96,7 +84,7 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"), default=ReportStatus.NEW)
+    status: Mapped[ReportStatus] = mapped_column(value_enum(ReportStatus, "report_status"), default=ReportStatus.NEW)
     title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
     description: Mapped[str] = mapped_column(sa.Text)
     # The exact point: for authorised partners only.
