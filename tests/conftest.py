@@ -237,6 +237,7 @@ def login(client: FlaskClient) -> Callable[[User], None]:
         response = client.post("/sign-in", data={"email": user.email, "password": password})
         assert response.status_code == 302, response.text
         if response.location.endswith("/sign-in/code"):
+            assert user.totp_secret is not None
             code = pyotp.TOTP(user.totp_secret).now()
             response = client.post("/sign-in/code", data={"code": code})
             assert response.status_code == 302, response.text
