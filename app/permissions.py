@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Protocol
 
+from werkzeug.exceptions import Forbidden
+
 from app.accounts.models import User
 from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrgRole
 
@@ -271,3 +273,12 @@ def can_work_on_case(user: object, case: Case, organisation: Organisation) -> bo
 def can_triage(user: object) -> bool:
     """The council triage queue, and routing any report to any organisation: administrators."""
     return has(user, Permission.TRIAGE)
+
+
+def require(allowed: bool) -> None:
+    """Stop the request with 403 Forbidden unless a check above said yes.
+
+    Raises werkzeug.exceptions.Forbidden.
+    """
+    if not allowed:
+        raise Forbidden()

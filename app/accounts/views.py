@@ -27,6 +27,7 @@ from app.accounts.tokens import TokenError
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db, limiter
+from app.forms import summary_of
 from app.geography.services import ward_names
 from app.mail.services import public_url
 from app.permissions import requires_second_factor
@@ -43,10 +44,6 @@ def _link(endpoint: str) -> Any:
     # Links in emails use PUBLIC_BASE_URL, never the request's Host header, which an
     # attacker could set to make a reset link point at their own site.
     return lambda raw: public_url(url_for(endpoint, token=raw))
-
-
-def _summary(errors: dict[str, str]) -> list[dict[str, str]]:
-    return [{"text": message, "href": f"#{field}"} for field, message in errors.items()]
 
 
 def _account_key() -> str:
@@ -92,7 +89,7 @@ def register() -> Any:
                 errors[exc.field] = str(exc)
         if not errors:
             return render_template("accounts/check_email.html", email=form.get("email", "").strip())
-    return render_template("accounts/register.html", form=form, errors=errors, error_summary=_summary(errors)), (
+    return render_template("accounts/register.html", form=form, errors=errors, error_summary=summary_of(errors)), (
         400 if errors else 200
     )
 
@@ -145,7 +142,11 @@ def sign_in_page() -> Any:
                 return redirect(url_for("accounts.two_factor"))
             return redirect(_safe_next(request.args.get("next")))
     return render_template(
-        "accounts/sign_in.html", errors=errors, error_summary=_summary(errors), form=request.form, unverified=unverified
+        "accounts/sign_in.html",
+        errors=errors,
+        error_summary=summary_of(errors),
+        form=request.form,
+        unverified=unverified,
     ), (400 if errors else 200)
 
 
@@ -177,7 +178,7 @@ def sign_in_code() -> Any:
             return redirect(_safe_next(target))
         errors["code"] = "That code is not right: enter the 6-digit code your app shows now"
         record(db.session, "second_factor_failed", actor=user, ip=client_ip())
-    return render_template("accounts/sign_in_code.html", errors=errors, error_summary=_summary(errors)), (
+    return render_template("accounts/sign_in_code.html", errors=errors, error_summary=summary_of(errors)), (
         400 if errors else 200
     )
 
@@ -206,9 +207,9 @@ def forgot() -> Any:
         else:
             services.request_password_reset(db.session, email, reset_link=_link("accounts.reset"))
             return render_template("accounts/check_email.html", email=email, reset=True)
-    return render_template("accounts/forgot.html", errors=errors, error_summary=_summary(errors), form=request.form), (
-        400 if errors else 200
-    )
+    return render_template(
+        "accounts/forgot.html", errors=errors, error_summary=summary_of(errors), form=request.form
+    ), (400 if errors else 200)
 
 
 @bp.route("/account/password-reset/<token>", methods=["GET", "POST"])
@@ -230,7 +231,7 @@ def reset(token: str) -> Any:
                 sign_out()
                 flash("Your password has been changed. Sign in with your new password.", "success")
                 return redirect(url_for("accounts.sign_in"))
-    return render_template("accounts/reset.html", errors=errors, error_summary=_summary(errors)), (
+    return render_template("accounts/reset.html", errors=errors, error_summary=summary_of(errors)), (
         400 if errors else 200
     )
 
@@ -269,7 +270,7 @@ def change_password() -> Any:
             record(db.session, "password_changed", actor=current_user, ip=client_ip())
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.overview"))
-    return render_template("accounts/change_password.html", errors=errors, error_summary=_summary(errors)), (
+    return render_template("accounts/change_password.html", errors=errors, error_summary=summary_of(errors)), (
         400 if errors else 200
     )
 
@@ -292,7 +293,7 @@ def change_email() -> Any:
         else:
             return render_template("accounts/check_email.html", email=request.form.get("new_email", "").strip())
     return render_template(
-        "accounts/change_email.html", errors=errors, error_summary=_summary(errors), form=request.form
+        "accounts/change_email.html", errors=errors, error_summary=summary_of(errors), form=request.form
     ), (400 if errors else 200)
 
 
@@ -330,7 +331,7 @@ def two_factor() -> Any:
     return render_template(
         "accounts/two_factor.html",
         errors=errors,
-        error_summary=_summary(errors),
+        error_summary=summary_of(errors),
         secret=secret,
         qr=totp.qr_svg(uri),
         required=requires_second_factor(current_user),
@@ -399,6 +400,6 @@ def delete() -> Any:
                     "Your account has been deleted. Your reports stay on the map without your name or email.", "success"
                 )
                 return redirect(url_for("pages.home"))
-    return render_template("accounts/delete.html", errors=errors, error_summary=_summary(errors)), (
+    return render_template("accounts/delete.html", errors=errors, error_summary=summary_of(errors)), (
         400 if errors else 200
     )

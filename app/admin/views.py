@@ -19,7 +19,7 @@ from app.accounts.auth import client_ip
 from app.accounts.models import User
 from app.audit.services import AuditQuery, actions, search
 from app.extensions import db, login_manager
-from app.forms import summary_of
+from app.forms import form_page
 from app.geography.services import ward_names
 from app.mail.models import EmailStatus
 from app.mail.services import count_by_status, emails_needing_attention
@@ -45,17 +45,6 @@ def _administrators_only() -> Any:
     return None
 
 
-def _authorise(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
-
-
-def _page(template: str, errors: dict[str, str], **context: Any) -> Any:
-    return render_template(template, errors=errors, error_summary=summary_of(errors), **context), (
-        400 if errors else 200
-    )
-
-
 def _checked(name: str) -> bool:
     return request.form.get(name) == "yes"
 
@@ -72,7 +61,7 @@ def index() -> Any:
 
 @bp.get("/organisations")
 def organisations() -> Any:
-    _authorise(permissions.can_manage_organisations(current_user))
+    permissions.require(permissions.can_manage_organisations(current_user))
     return render_template(
         "admin/organisations.html", organisations=services.organisations_for(db.session, current_user)
     )
@@ -90,7 +79,7 @@ def _organisation_details() -> OrganisationDetails:
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def organisation_new() -> Any:
-    _authorise(permissions.can_manage_organisations(current_user))
+    permissions.require(permissions.can_manage_organisations(current_user))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"working_hours": "Monday to Friday, 9am to 5pm", "active": True}
     if request.method == "POST":
@@ -103,13 +92,13 @@ def organisation_new() -> Any:
         else:
             flash(f"{organisation.label} has been created. Now set its coverage and invite its coordinator.", "success")
             return redirect(url_for("partners.show", org_id=organisation.id))
-    return _page("admin/organisation_form.html", errors, organisation=None, form=values, sectors=list(Sector))
+    return form_page("admin/organisation_form.html", errors, organisation=None, form=values, sectors=list(Sector))
 
 
 @bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
 def organisation_edit(org_id: int) -> Any:
     organisation = db.session.get(Organisation, org_id) or abort(404)
-    _authorise(permissions.can_manage_organisations(current_user))
+    permissions.require(permissions.can_manage_organisations(current_user))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
         "name": organisation.name,
@@ -128,13 +117,15 @@ def organisation_edit(org_id: int) -> Any:
         else:
             flash(f"{organisation.label} has been saved.", "success")
             return redirect(url_for("admin.organisations"))
-    return _page("admin/organisation_form.html", errors, organisation=organisation, form=values, sectors=list(Sector))
+    return form_page(
+        "admin/organisation_form.html", errors, organisation=organisation, form=values, sectors=list(Sector)
+    )
 
 
 @bp.route("/organisations/<int:org_id>/invite-coordinator", methods=["GET", "POST"])
 def invite_coordinator(org_id: int) -> Any:
     organisation = db.session.get(Organisation, org_id) or abort(404)
-    _authorise(permissions.can_invite(current_user, organisation, InviteRole.COORDINATOR))
+    permissions.require(permissions.can_invite(current_user, organisation, InviteRole.COORDINATOR))
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -152,7 +143,7 @@ def invite_coordinator(org_id: int) -> Any:
         else:
             flash(f"Invitation sent to {invitation.email} to coordinate {organisation.label}.", "success")
             return redirect(url_for("partners.show", org_id=organisation.id))
-    return _page("admin/invite_coordinator.html", errors, organisation=organisation, form=request.form)
+    return form_page("admin/invite_coordinator.html", errors, organisation=organisation, form=request.form)
 
 
 # --- Categories ------------------------------------------------------------------------------
@@ -160,7 +151,7 @@ def invite_coordinator(org_id: int) -> Any:
 
 @bp.get("/categories")
 def categories() -> Any:
-    _authorise(permissions.can_manage_categories(current_user))
+    permissions.require(permissions.can_manage_categories(current_user))
     return render_template("admin/categories.html", categories=all_categories(db.session))
 
 
@@ -181,7 +172,7 @@ def _groups() -> list[str]:
 
 @bp.route("/categories/new", methods=["GET", "POST"])
 def category_new() -> Any:
-    _authorise(permissions.can_manage_categories(current_user))
+    permissions.require(permissions.can_manage_categories(current_user))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"active": True, "sensitive": False}
     if request.method == "POST":
@@ -194,13 +185,15 @@ def category_new() -> Any:
         else:
             flash(f"The category {category.name} has been created.", "success")
             return redirect(url_for("admin.categories"))
-    return _page("admin/category_form.html", errors, category=None, form=values, sectors=list(Sector), groups=_groups())
+    return form_page(
+        "admin/category_form.html", errors, category=None, form=values, sectors=list(Sector), groups=_groups()
+    )
 
 
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
 def category_edit(category_id: int) -> Any:
     category = db.session.get(Category, category_id) or abort(404)
-    _authorise(permissions.can_manage_categories(current_user))
+    permissions.require(permissions.can_manage_categories(current_user))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
         "name": category.name,
@@ -220,7 +213,7 @@ def category_edit(category_id: int) -> Any:
         else:
             flash(f"The category {category.name} has been saved.", "success")
             return redirect(url_for("admin.categories"))
-    return _page(
+    return form_page(
         "admin/category_form.html", errors, category=category, form=values, sectors=list(Sector), groups=_groups()
     )
 
@@ -230,7 +223,7 @@ def category_edit(category_id: int) -> Any:
 
 @bp.get("/ward-officers")
 def ward_officers() -> Any:
-    _authorise(permissions.can_manage_ward_officers(current_user))
+    permissions.require(permissions.can_manage_ward_officers(current_user))
     return render_template(
         "admin/ward_officers.html",
         officers=services.ward_officers(db.session),
@@ -241,7 +234,7 @@ def ward_officers() -> Any:
 
 @bp.route("/ward-officers/invite", methods=["GET", "POST"])
 def invite_ward_officer() -> Any:
-    _authorise(permissions.can_invite(current_user, None, InviteRole.WARD_OFFICER))
+    permissions.require(permissions.can_invite(current_user, None, InviteRole.WARD_OFFICER))
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -258,7 +251,7 @@ def invite_ward_officer() -> Any:
         else:
             flash(f"Invitation sent to {invitation.email}. The link works once, for 72 hours.", "success")
             return redirect(url_for("admin.ward_officers"))
-    return _page(
+    return form_page(
         "admin/invite_ward_officer.html",
         errors,
         form=request.form,
@@ -272,7 +265,7 @@ def ward_officer_wards(user_id: int) -> Any:
     officer = db.session.get(User, user_id)
     if officer is None or officer.deleted_at is not None or not officer.ward_assignments:
         abort(404)
-    _authorise(permissions.can_manage_ward_officers(current_user))
+    permissions.require(permissions.can_manage_ward_officers(current_user))
     errors: dict[str, str] = {}
     chosen = sorted(officer.ward_codes)
     if request.method == "POST":
@@ -285,7 +278,9 @@ def ward_officer_wards(user_id: int) -> Any:
             message = "Wards saved." if chosen else f"{officer.display_name} is no longer a ward officer."
             flash(message, "success")
             return redirect(url_for("admin.ward_officers"))
-    return _page("admin/ward_officer_wards.html", errors, officer=officer, chosen=chosen, wards=ward_names(db.session))
+    return form_page(
+        "admin/ward_officer_wards.html", errors, officer=officer, chosen=chosen, wards=ward_names(db.session)
+    )
 
 
 @bp.post("/ward-officers/invitations/<int:invitation_id>/revoke")
@@ -293,7 +288,7 @@ def revoke_ward_officer_invitation(invitation_id: int) -> Any:
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.id == invitation_id, Invitation.organisation_id.is_(None))
     ) or abort(404)
-    _authorise(permissions.can_revoke_invitation(current_user, invitation))
+    permissions.require(permissions.can_revoke_invitation(current_user, invitation))
     try:
         invitations.revoke(db.session, invitation, by=current_user, ip=client_ip())
     except PartnerError as exc:
@@ -335,14 +330,14 @@ def _london_midnight(day: dt.date) -> dt.datetime:
 
 @bp.get("/audit")
 def audit() -> Any:
-    _authorise(permissions.can_view_audit_log(current_user))
+    permissions.require(permissions.can_view_audit_log(current_user))
     query, errors = _audit_query(request.args)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events, total = search(db.session, query, page=page, per_page=AUDIT_PAGE_SIZE) if not errors else ([], 0)
     last_page = max(math.ceil(total / AUDIT_PAGE_SIZE), 1)
     if page > last_page and total:
         abort(404)
-    return _page(
+    return form_page(
         "admin/audit.html",
         errors,
         events=events,
@@ -357,7 +352,7 @@ def audit() -> Any:
 
 @bp.get("/outbox")
 def outbox() -> Any:
-    _authorise(permissions.can_read_outbox(current_user))
+    permissions.require(permissions.can_read_outbox(current_user))
     return render_template(
         "admin/outbox.html",
         counts=count_by_status(db.session),

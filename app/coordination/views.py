@@ -28,11 +28,6 @@ from app.reports.queries import FilterError
 bp = Blueprint("coordination", __name__, template_folder="templates")
 
 
-def _authorise(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
-
-
 def _page_number() -> int:
     try:
         return max(1, int(request.args.get("page", "1")))
@@ -65,10 +60,10 @@ def inbox() -> Any:
     org_id = request.args.get("org")
     if org_id is not None:
         organisation = db.session.get(Organisation, _int(org_id) or 0) or abort(404)
-        _authorise(permissions.can_view_inbox(current_user, organisation))
+        permissions.require(permissions.can_view_inbox(current_user, organisation))
     else:
         choices = _my_organisations()
-        _authorise(bool(choices) or permissions.is_admin(current_user))
+        permissions.require(bool(choices) or permissions.is_admin(current_user))
         if len(choices) != 1 or permissions.is_admin(current_user):
             return render_template("coordination/choose.html", organisations=choices)
         organisation = choices[0]
@@ -120,7 +115,7 @@ def inbox() -> Any:
 
 def _case(report_id: int) -> Case:
     case = queries.load_case(db.session, report_id) or abort(404)
-    _authorise(permissions.can_view_case(current_user, case))
+    permissions.require(permissions.can_view_case(current_user, case))
     return case
 
 
@@ -135,10 +130,10 @@ def _acting_organisation(case: Case) -> Organisation:
     choices = _acting_for(case)
     chosen = request.form.get("organisation")
     if chosen is None:
-        _authorise(len(choices) == 1)
+        permissions.require(len(choices) == 1)
         return choices[0]
     found = next((o for o in choices if o.id == _int(chosen)), None)
-    _authorise(found is not None)
+    permissions.require(found is not None)
     assert found is not None
     return found
 
@@ -216,7 +211,7 @@ def decline(report_id: int) -> Any:
 @login_required
 def route(report_id: int) -> Any:
     case = _case(report_id)
-    _authorise(permissions.can_triage(current_user))
+    permissions.require(permissions.can_triage(current_user))
     organisation = db.session.get(Organisation, _int(request.form.get("organisation")) or 0)
     if organisation is None:
         return _render_case(
@@ -243,7 +238,7 @@ def route(report_id: int) -> Any:
 @bp.get("/triage")
 @login_required
 def triage() -> Any:
-    _authorise(permissions.can_triage(current_user))
+    permissions.require(permissions.can_triage(current_user))
     per_page = current_app.config["PAGE_SIZE"]
     page = _page_number()
     reports, total = queries.triage_queue(db.session, page=page, per_page=per_page)

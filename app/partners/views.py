@@ -18,7 +18,7 @@ from app.accounts.auth import client_ip, sign_in
 from app.accounts.services import find_user
 from app.audit.services import record
 from app.extensions import db, limiter
-from app.forms import summary_of
+from app.forms import form_page
 from app.geography.services import ward_names
 from app.mail.services import public_url
 from app.partners import invitations, services
@@ -46,17 +46,6 @@ def _membership(organisation: Organisation, membership_id: int) -> Membership:
     return found or abort(404)
 
 
-def _authorise(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
-
-
-def _page(template: str, errors: dict[str, str], **context: Any) -> Any:
-    return render_template(template, errors=errors, error_summary=summary_of(errors), **context), (
-        400 if errors else 200
-    )
-
-
 @bp.get("/organisations")
 @login_required
 def mine() -> Any:
@@ -74,7 +63,7 @@ def mine() -> Any:
 @login_required
 def show(org_id: int) -> Any:
     organisation = _organisation(org_id)
-    _authorise(permissions.can_view_organisation(current_user, organisation))
+    permissions.require(permissions.can_view_organisation(current_user, organisation))
     can_manage = permissions.can_manage_members(current_user, organisation)
     members = sorted(organisation.memberships, key=lambda m: (m.role != OrgRole.COORDINATOR, m.user.display_name))
     wards = ward_names(db.session)
@@ -96,7 +85,7 @@ def show(org_id: int) -> Any:
 @login_required
 def invite(org_id: int) -> Any:
     organisation = _organisation(org_id)
-    _authorise(permissions.can_manage_members(current_user, organisation))
+    permissions.require(permissions.can_manage_members(current_user, organisation))
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -114,7 +103,7 @@ def invite(org_id: int) -> Any:
         else:
             flash(f"Invitation sent to {invitation.email}. The link works once, for 72 hours.", "success")
             return redirect(url_for("partners.show", org_id=organisation.id))
-    return _page("partners/invite.html", errors, organisation=organisation, form=request.form)
+    return form_page("partners/invite.html", errors, organisation=organisation, form=request.form)
 
 
 @bp.route("/organisations/<int:org_id>/members/<int:membership_id>/role", methods=["GET", "POST"])
@@ -122,7 +111,7 @@ def invite(org_id: int) -> Any:
 def change_role(org_id: int, membership_id: int) -> Any:
     organisation = _organisation(org_id)
     membership = _membership(organisation, membership_id)
-    _authorise(permissions.can_change_member(current_user, membership))
+    permissions.require(permissions.can_change_member(current_user, membership))
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -133,7 +122,7 @@ def change_role(org_id: int, membership_id: int) -> Any:
             flash(f"{membership.user.display_name} is now a {membership.role.value}.", "success")
             return redirect(url_for("partners.show", org_id=organisation.id))
     chosen = request.form.get("role", membership.role.value) if request.method == "POST" else membership.role.value
-    return _page(
+    return form_page(
         "partners/change_role.html",
         errors,
         organisation=organisation,
@@ -148,7 +137,7 @@ def change_role(org_id: int, membership_id: int) -> Any:
 def remove_member(org_id: int, membership_id: int) -> Any:
     organisation = _organisation(org_id)
     membership = _membership(organisation, membership_id)
-    _authorise(permissions.can_change_member(current_user, membership))
+    permissions.require(permissions.can_change_member(current_user, membership))
     errors: dict[str, str] = {}
     if request.method == "POST":
         person = membership.user
@@ -161,7 +150,7 @@ def remove_member(org_id: int, membership_id: int) -> Any:
             if permissions.can_view_organisation(current_user, organisation):
                 return redirect(url_for("partners.show", org_id=organisation.id))
             return redirect(url_for("partners.mine"))
-    return _page("partners/remove_member.html", errors, organisation=organisation, membership=membership)
+    return form_page("partners/remove_member.html", errors, organisation=organisation, membership=membership)
 
 
 @bp.post("/organisations/<int:org_id>/invitations/<int:invitation_id>/revoke")
@@ -171,7 +160,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Any:
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.id == invitation_id, Invitation.organisation_id == organisation.id)
     ) or abort(404)
-    _authorise(permissions.can_revoke_invitation(current_user, invitation))
+    permissions.require(permissions.can_revoke_invitation(current_user, invitation))
     try:
         invitations.revoke(db.session, invitation, by=current_user, ip=client_ip())
     except PartnerError as exc:
@@ -185,7 +174,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Any:
 @login_required
 def coverage(org_id: int) -> Any:
     organisation = _organisation(org_id)
-    _authorise(permissions.can_manage_coverage(current_user, organisation))
+    permissions.require(permissions.can_manage_coverage(current_user, organisation))
     errors: dict[str, str] = {}
     chosen_wards = sorted(organisation.ward_codes)
     chosen_categories = sorted(str(c) for c in organisation.category_ids)
@@ -207,7 +196,7 @@ def coverage(org_id: int) -> Any:
             flash("Coverage saved.", "success")
             return redirect(url_for("partners.show", org_id=organisation.id))
     categories = [c for c in all_categories(db.session) if c.active or str(c.id) in chosen_categories]
-    return _page(
+    return form_page(
         "partners/coverage.html",
         errors,
         organisation=organisation,
@@ -222,7 +211,7 @@ def coverage(org_id: int) -> Any:
 @login_required
 def details(org_id: int) -> Any:
     organisation = _organisation(org_id)
-    _authorise(permissions.can_edit_organisation_details(current_user, organisation))
+    permissions.require(permissions.can_edit_organisation_details(current_user, organisation))
     errors: dict[str, str] = {}
     values = {"contact_email": organisation.contact_email, "working_hours": organisation.working_hours}
     if request.method == "POST":
@@ -234,7 +223,7 @@ def details(org_id: int) -> Any:
         else:
             flash("Contact details saved.", "success")
             return redirect(url_for("partners.show", org_id=organisation.id))
-    return _page("partners/details.html", errors, organisation=organisation, form=values)
+    return form_page("partners/details.html", errors, organisation=organisation, form=values)
 
 
 # --- Accepting an invitation -----------------------------------------------------------------
@@ -280,7 +269,7 @@ def accept_invitation(token: str) -> Any:
             sign_in(user, second_factor=False)
             record(db.session, "sign_in", actor=user, ip=client_ip(), detail="after accepting an invitation")
             return _accepted(invitation, user)
-    return _page("partners/accept_new_account.html", errors, form=request.form, **context)
+    return form_page("partners/accept_new_account.html", errors, form=request.form, **context)
 
 
 def _accepted(invitation: Invitation, user: Any) -> Any:
