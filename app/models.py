@@ -2,7 +2,18 @@
 
 from app.accounts.models import Token, User, UserSession
 from app.audit.models import AuditEvent
-from app.coordination.models import CaseClaim, CaseEvent, CaseRoute
+from app.coordination.models import (
+    CaseAction,
+    CaseClaim,
+    CaseEvent,
+    CaseHandoff,
+    CaseMention,
+    CaseMerge,
+    CaseMessage,
+    CaseRoute,
+    JobRun,
+    ResponseTarget,
+)
 from app.geography.models import CityBoundary, Postcode, Ward
 from app.mail.models import OutboxEmail
 from app.partners.models import (
@@ -13,16 +24,22 @@ from app.partners.models import (
     OrganisationWard,
     WardOfficerWard,
 )
-from app.reports.models import Category, Photo, Report, ReportCell
+from app.reports.models import Category, Photo, Report, ReportCell, ReportFollower, ReportSupport
 
 __all__ = [
     "AuditEvent",
+    "CaseAction",
     "CaseClaim",
     "CaseEvent",
+    "CaseHandoff",
+    "CaseMention",
+    "CaseMerge",
+    "CaseMessage",
     "CaseRoute",
     "Category",
     "CityBoundary",
     "Invitation",
+    "JobRun",
     "Membership",
     "Organisation",
     "OrganisationCategory",
@@ -32,6 +49,9 @@ __all__ = [
     "Postcode",
     "Report",
     "ReportCell",
+    "ReportFollower",
+    "ReportSupport",
+    "ResponseTarget",
     "Token",
     "User",
     "UserSession",

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from app.reports.models import ReportStatus
+from app.reports.models import CloseReason, ReportStatus
+
 
 LONDON = ZoneInfo("Europe/London")
 REOPEN_WINDOW = dt.timedelta(days=28)
@@ -57,22 +58,6 @@ class Requirement(enum.StrEnum):
             "public_note": "a public update saying why",
             "close_reason": "a reason for closing",
             "reopen_window": "within 28 days of being resolved",
-        }[self.value]
-
-
-class CloseReason(enum.StrEnum):
-    DUPLICATE = "duplicate"
-    NOT_ACTIONABLE = "not_actionable"
-    REFERRED = "referred"
-    NO_FURTHER_ACTION = "no_further_action"
-
-    @property
-    def label(self) -> str:
-        return {
-            "duplicate": "Duplicate of another report",
-            "not_actionable": "Not something we can act on",
-            "referred": "Referred elsewhere",
-            "no_further_action": "No further action",
         }[self.value]
 
 

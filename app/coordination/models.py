@@ -38,6 +38,20 @@ class EventKind(enum.StrEnum):
     CLAIMED = "claimed"
     STATUS_CHANGED = "status_changed"
     TO_TRIAGE = "to_triage"
+    HANDOFF_OFFERED = "handoff_offered"
+    HANDOFF_ACCEPTED = "handoff_accepted"
+    HANDOFF_REFUSED = "handoff_refused"
+    HANDOFF_WITHDRAWN = "handoff_withdrawn"
+    ACTION_ADDED = "action_added"
+    ACTION_CHANGED = "action_changed"
+    PUBLIC_UPDATE = "public_update"
+    NOTE_ADDED = "note_added"
+    REPLY_ADDED = "reply_added"
+    MERGED = "merged"
+    MERGE_UNDONE = "merge_undone"
+    PRIORITY_CHANGED = "priority_changed"
+    ESCALATED = "escalated"
+    TRIGGER_FLAGGED = "trigger_flagged"
 
     @property
     def label(self) -> str:
@@ -47,6 +61,20 @@ class EventKind(enum.StrEnum):
             "claimed": "Claimed",
             "status_changed": "Status changed",
             "to_triage": "Back to triage",
+            "handoff_offered": "Lead hand-off offered",
+            "handoff_accepted": "Lead hand-off accepted",
+            "handoff_refused": "Lead hand-off refused",
+            "handoff_withdrawn": "Lead hand-off withdrawn",
+            "action_added": "Action added",
+            "action_changed": "Action changed",
+            "public_update": "Public update",
+            "note_added": "Internal note",
+            "reply_added": "Reply from the resident",
+            "merged": "Merged as a duplicate",
+            "merge_undone": "Merge undone",
+            "priority_changed": "Priority changed",
+            "escalated": "Escalated to triage",
+            "trigger_flagged": "Community Trigger check",
         }[self.value]
 
 
@@ -73,6 +101,9 @@ class CaseRoute(Base):
     )
     declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str] = mapped_column(sa.String(REASON_MAX), default="")
+    acknowledge_due_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="This organisation's acknowledgement target for the report"
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
@@ -132,6 +163,205 @@ class CaseEvent(Base):
 
     actor: Mapped[User | None] = relationship(lazy="joined")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+
+# --- Hand-offs, actions, messages, merges, targets ---------------------------------------------
+
+TITLE_MAX = 120
+BODY_MAX = 5000
+NAME_MAX = 100
+
+
+class HandoffState(enum.StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class CaseHandoff(Base):
+    """The lead offering the lead role to another organisation. The lead changes only when
+    that organisation accepts; a report has at most one open offer (a partial unique index)."""
+
+    __tablename__ = "case_handoffs"
+    __table_args__ = (
+        sa.Index(
+            "uq_case_handoffs_one_open",
+            "report_id",
+            unique=True,
+            sqlite_where=sa.text("state = 'offered'"),
+            postgresql_where=sa.text("state = 'offered'"),
+        ),
+        sa.Index("ix_case_handoffs_report_id", "report_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
+    from_organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    to_organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(REASON_MAX))
+    state: Mapped[HandoffState] = mapped_column(value_enum(HandoffState, "handoff_state"))
+    offered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str] = mapped_column(sa.String(REASON_MAX), default="")
+
+    from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id], lazy="joined")
+    to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id], lazy="joined")
+
+
+class ActionStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self in {ActionStatus.PLANNED, ActionStatus.IN_PROGRESS}
+
+
+class CaseAction(Base):
+    """A piece of work on a case: owned by an organisation on it, assigned to one of its
+    members, due on a date (Europe/London)."""
+
+    __tablename__ = "case_actions"
+    __table_args__ = (
+        sa.Index("ix_case_actions_report_id", "report_id"),
+        sa.Index("ix_case_actions_assignee_id_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    due_on: Mapped[dt.date]
+    status: Mapped[ActionStatus] = mapped_column(
+        value_enum(ActionStatus, "action_status"), default=ActionStatus.PLANNED
+    )
+    completion_note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+
+class MessageKind(enum.StrEnum):
+    PUBLIC_UPDATE = "public_update"  # from a partner, seen by everyone; emailed to reporter and followers
+    INTERNAL_NOTE = "internal_note"  # from a partner, seen by partners only (see NoteAudience)
+    REPLY = "reply"  # from the reporter, public, answering the updates
+
+
+class NoteAudience(enum.StrEnum):
+    PUBLIC = "public"  # public updates and replies
+    CASE = "case"  # every organisation on the case
+    ORGANISATION = "organisation"  # the author's organisation alone
+
+    @property
+    def label(self) -> str:
+        return {
+            "public": "Everyone",
+            "case": "Every organisation on this case",
+            "organisation": "My organisation only",
+        }[self.value]
+
+
+class CaseMessage(Base):
+    """A public update, an internal note or a reply from the reporter. The body is stored as
+    plain text (it is escaped when shown); ``status_from``/``status_to`` are set when the
+    update announced a status change."""
+
+    __tablename__ = "case_messages"
+    __table_args__ = (sa.Index("ix_case_messages_report_id_created_at", "report_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
+    kind: Mapped[MessageKind] = mapped_column(value_enum(MessageKind, "message_kind"))
+    audience: Mapped[NoteAudience] = mapped_column(value_enum(NoteAudience, "note_audience"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"), comment="The partner that wrote it; empty for replies"
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(
+        sa.String(NAME_MAX), default="", comment="As shown, kept if the account goes"
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    status_from: Mapped[str | None] = mapped_column(sa.String(20))
+    status_to: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+
+class CaseMention(Base):
+    """A member @mentioned in an internal note or update, who was told by email."""
+
+    __tablename__ = "case_mentions"
+
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("case_messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class CaseMerge(Base):
+    """A report merged into another as its duplicate; ``undone_at`` is set if it was undone."""
+
+    __tablename__ = "case_merges"
+    __table_args__ = (sa.Index("ix_case_merges_report_id", "report_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"), comment="The duplicate")
+    into_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    previous_status: Mapped[str] = mapped_column(sa.String(20))
+    merged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ResponseTarget(Base):
+    """An organisation's standard targets for one category, in its working time: acknowledge
+    within so many working minutes and/or days, resolve within so many. Where an organisation
+    has set none, ``app.coordination.targets.DEFAULT`` applies."""
+
+    __tablename__ = "response_targets"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "category_id", name="one_target_per_category"),
+        sa.CheckConstraint("acknowledge_minutes IS NOT NULL OR acknowledge_days IS NOT NULL", name="acknowledge_given"),
+        sa.CheckConstraint("resolve_minutes IS NOT NULL OR resolve_days IS NOT NULL", name="resolve_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id", ondelete="CASCADE"))
+    acknowledge_minutes: Mapped[int | None]
+    acknowledge_days: Mapped[int | None]
+    resolve_minutes: Mapped[int | None]
+    resolve_days: Mapped[int | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class JobRun(Base):
+    """When a scheduled job (escalation, the coordinators' digest) last ran, so the worker runs
+    each once per period however many workers there are."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    last_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class CaseHistoryIsAppendOnly(RuntimeError):

@@ -18,7 +18,6 @@ jump; one that the autumn change repeats means its first occurrence.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 import math
 from collections.abc import Iterator, Mapping
@@ -29,6 +28,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from app.coordination.working_hours import MIDNIGHT, Opening, WorkingHours, parse_working_hours
+from app.reports.models import Priority
 
 __all__ = [
     "LONDON",
@@ -202,17 +202,6 @@ def is_working_time(moment: dt.datetime, hours: WorkingHours) -> bool:
 
 
 # --- Targets -------------------------------------------------------------------------------------
-
-
-class Priority(enum.StrEnum):
-    """A case's risk tier; high risk shortens its targets (``targets_for``)."""
-
-    STANDARD = "standard"
-    HIGH = "high"
-
-    @property
-    def label(self) -> str:
-        return {"standard": "Standard", "high": "High risk"}[self.value]
 
 
 @dataclass(frozen=True)

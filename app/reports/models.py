@@ -56,6 +56,37 @@ class ReportStatus(enum.StrEnum):
         return self in {ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS}
 
 
+class Priority(enum.StrEnum):
+    """A case's risk tier; high risk shortens its response targets
+    (``app.coordination.working_time.targets_for``)."""
+
+    STANDARD = "standard"
+    HIGH = "high"
+
+    @property
+    def label(self) -> str:
+        return {"standard": "Standard", "high": "High risk"}[self.value]
+
+
+class CloseReason(enum.StrEnum):
+    DUPLICATE = "duplicate"
+    NOT_ACTIONABLE = "not_actionable"
+    REFERRED = "referred"
+    NO_FURTHER_ACTION = "no_further_action"
+
+    @property
+    def label(self) -> str:
+        return {
+            "duplicate": "Duplicate of another report",
+            "not_actionable": "Not something we can act on",
+            "referred": "Referred elsewhere",
+            "no_further_action": "No further action",
+        }[self.value]
+
+
+REFERRED_TO_MAX = 200
+
+
 class Category(Base):
     __tablename__ = "categories"
 
@@ -114,6 +145,29 @@ class Report(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # The case's lifecycle and response times (app.coordination). Columns on reports rather
+    # than a table of their own so that the inbox sorts and filters on them without a join.
+    priority: Mapped[Priority] = mapped_column(
+        value_enum(Priority, "priority"), default=Priority.STANDARD, server_default=Priority.STANDARD.value
+    )
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, comment="Last resolved, for reopening")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[CloseReason | None] = mapped_column(value_enum(CloseReason, "close_reason"))
+    # No foreign key, for the same reason as reporter_id; reports are never deleted.
+    duplicate_of_id: Mapped[int | None] = mapped_column(index=True, comment="Set when closed as a duplicate")
+    referred_to: Mapped[str | None] = mapped_column(sa.String(REFERRED_TO_MAX))
+    acknowledge_due_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="The earliest acknowledgement target of the organisations it is routed to"
+    )
+    resolve_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, comment="The lead's resolution target")
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="Unacknowledged past its target: sent to council triage"
+    )
+    trigger_flagged_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="Possibly meets the ASB Community Trigger threshold"
+    )
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     photos: Mapped[list[Photo]] = relationship(back_populates="report", order_by="Photo.position", lazy="selectin")
@@ -185,3 +239,36 @@ class ReportCell(Base):
     n: Mapped[int]
     sum_lon: Mapped[float] = mapped_column(sa.Float(precision=53))
     sum_lat: Mapped[float] = mapped_column(sa.Float(precision=53))
+
+
+class ReportFollower(Base):
+    """Someone who gets a report's public updates by email (besides its reporter).
+
+    ``via_merge_id`` is set when a merge moved the follower here from a duplicate, so that
+    undoing the merge can move them back.
+    """
+
+    __tablename__ = "report_followers"
+    __table_args__ = (sa.UniqueConstraint("report_id", "email", name="one_follow_per_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    via_merge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case_merges.id", ondelete="SET NULL"), index=True)
+
+
+class ReportSupport(Base):
+    """A "me too" from one person on one report, with how it affects them."""
+
+    __tablename__ = "report_supports"
+    __table_args__ = (sa.UniqueConstraint("report_id", "email", name="one_support_per_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    via_merge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case_merges.id", ondelete="SET NULL"), index=True)
