@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from app.reports.models import CloseReason, ReportStatus
 
-
 LONDON = ZoneInfo("Europe/London")
 REOPEN_WINDOW = dt.timedelta(days=28)
 
