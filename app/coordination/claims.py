@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import permissions
 from app.accounts.models import User
 from app.audit.services import record
+from app.coordination import deadlines
 from app.coordination.errors import ClaimConflict, CoordinationError
 from app.coordination.history import log
 from app.coordination.lifecycle import Actor, check_transition
@@ -102,7 +103,10 @@ def claim_case(
     log(session, report, EventKind.CLAIMED, by=by, organisation=organisation, old=before, new=wanted.value, at=moment)
     if acknowledging:
         _set_status(session, report, ReportStatus.ACKNOWLEDGED, by=by, organisation=organisation, note=note, at=moment)
+        report.acknowledged_at = moment
     session.flush()
+    if wanted == ClaimRole.LEAD:
+        deadlines.refresh(session, report)
     record(
         session,
         "case_claimed",
@@ -191,6 +195,7 @@ def decline_case(
             at=moment,
         )
     session.flush()
+    deadlines.refresh(session, report)
     record(
         session,
         "case_declined",

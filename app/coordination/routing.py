@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import permissions
 from app.accounts.models import User
 from app.audit.services import record
+from app.coordination import deadlines
 from app.coordination.errors import CoordinationError
 from app.coordination.history import log
 from app.coordination.models import REASON_MAX, CaseRoute, EventKind
@@ -66,6 +67,7 @@ def route_published_report(session: Session, report: Report, *, now: dt.datetime
     if not organisations:
         log(session, report, EventKind.TO_TRIAGE, by=None, detail=NO_MATCH, at=moment)
     session.flush()
+    deadlines.refresh(session, report)
     record(
         session,
         "case_routed" if organisations else "case_to_triage",
@@ -137,6 +139,7 @@ def route_to(
         at=moment,
     )
     session.flush()
+    deadlines.refresh(session, report)
     record(
         session, "case_routed", actor=by, target=f"report:{report.id}", ip=ip, detail=f"To {organisation.name}: {text}"
     )

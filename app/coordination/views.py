@@ -7,6 +7,7 @@ must be one of theirs and on the case (``permissions.can_work_on_case``), or the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -26,6 +27,18 @@ from app.reports.models import ReportStatus
 from app.reports.queries import FilterError
 
 bp = Blueprint("coordination", __name__, template_folder="templates")
+
+# Each part of the case page (deadlines, hand-offs, actions, messages) lives in its own view
+# module and adds what its section of the page needs through one of these.
+CasePanel = Callable[[Case], dict[str, Any]]
+CASE_PANELS: list[CasePanel] = []
+
+
+def case_panel(panel: CasePanel) -> CasePanel:
+    """Register ``panel``: called with the case on every render of the case page; the dict it
+    returns joins the template context."""
+    CASE_PANELS.append(panel)
+    return panel
 
 
 def _page_number() -> int:
@@ -140,6 +153,9 @@ def _acting_organisation(case: Case) -> Organisation:
 
 def _render_case(case: Case, errors: dict[str, str], status: int = 200, posted: str = "") -> Any:
     report = case.report
+    panels: dict[str, Any] = {}
+    for panel in CASE_PANELS:
+        panels.update(panel(case))
     return render_template(
         "coordination/case.html",
         case=case,
@@ -156,6 +172,7 @@ def _render_case(case: Case, errors: dict[str, str], status: int = 200, posted: 
         error_summary=summary_of(errors),
         form=request.form,
         posted=posted,
+        **panels,
     ), (400 if errors and status == 200 else status)
 
 
@@ -253,3 +270,15 @@ def triage() -> Any:
         declined=declined,
         wards=ward_names(db.session),
     )
+
+
+# The other parts of the case pages register their routes on ``bp`` and their panels above.
+from app.coordination import (  # noqa: E402
+    action_views,
+    handoff_views,
+    message_views,
+    performance_views,
+    target_views,
+)
+
+__all__ = ["action_views", "bp", "handoff_views", "message_views", "performance_views", "target_views"]

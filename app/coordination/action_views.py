@@ -1,0 +1,3 @@
+"""Actions on a case, and each person's own actions."""
+
+from __future__ import annotations

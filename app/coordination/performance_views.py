@@ -1,0 +1,3 @@
+"""Partnership performance and the inbox map."""
+
+from __future__ import annotations

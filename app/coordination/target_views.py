@@ -1,0 +1,3 @@
+"""Response targets, priorities and time remaining."""
+
+from __future__ import annotations
