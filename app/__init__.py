@@ -34,6 +34,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.coordination.jobs import jobs_cli
     from app.coordination.views import bp as coordination_bp
     from app.errors import register_error_handlers
     from app.geography.cli import geo_cli
@@ -45,7 +46,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     for blueprint in (pages_bp, reports_bp, accounts_bp, partners_bp, coordination_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for group in (geo_cli, demo_cli, reports_cli, mail_cli, worker):
+    for group in (geo_cli, demo_cli, reports_cli, mail_cli, worker, jobs_cli):
         app.cli.add_command(group)
     register_error_handlers(app)
     return app

@@ -16,7 +16,9 @@ from app.accounts.models import User
 from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrgRole
 
 if TYPE_CHECKING:
-    from app.coordination.models import Case
+    from app.coordination.lifecycle import Actor
+    from app.coordination.models import Case, CaseAction, CaseHandoff, CaseMessage
+    from app.reports.models import Report
 
 
 class Permission(enum.StrEnum):
@@ -36,6 +38,9 @@ class Permission(enum.StrEnum):
     CASES_READ = "coordination:cases:read"
     CASES_WORK = "coordination:cases:work"
     TRIAGE = "coordination:triage:manage"
+    PERFORMANCE_READ = "coordination:performance:read"
+    TARGETS_MANAGE = "coordination:targets:manage"
+    CASES_PRIORITISE = "coordination:cases:prioritise"
 
 
 class Role(enum.StrEnum):
@@ -59,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_PRIVATE_DETAILS,
             Permission.CASES_READ,
             Permission.CASES_WORK,
+            Permission.CASES_PRIORITISE,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -72,6 +78,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_PRIVATE_DETAILS,
             Permission.CASES_READ,
             Permission.CASES_WORK,
+            Permission.PERFORMANCE_READ,
+            Permission.CASES_PRIORITISE,
+            Permission.TARGETS_MANAGE,
         }
     ),
     Role.WARD_OFFICER: frozenset(
@@ -273,6 +282,160 @@ def can_work_on_case(user: object, case: Case, organisation: Organisation) -> bo
 def can_triage(user: object) -> bool:
     """The council triage queue, and routing any report to any organisation: administrators."""
     return has(user, Permission.TRIAGE)
+
+
+def can_view_performance(user: object, organisation: Organisation) -> bool:
+    """The partnership performance figures of ``organisation``: its coordinators (not its
+    members), and administrators, who see every organisation's."""
+    return Permission.PERFORMANCE_READ in permissions_in(user, organisation)
+
+
+def can_view_any_performance(user: object) -> bool:
+    """May ``user`` open the performance page at all: a coordinator of an active organisation,
+    or an administrator. Which organisations it shows is ``can_view_performance``'s answer."""
+    return has(user, Permission.PERFORMANCE_READ)
+
+
+def can_manage_targets(user: object, organisation: Organisation) -> bool:
+    """An organisation's response targets per category: its coordinators, and administrators."""
+    return Permission.TARGETS_MANAGE in permissions_in(user, organisation)
+
+
+def can_set_priority(user: object, case: Case) -> bool:
+    """May ``user`` change this case's priority (risk tier)? Members and coordinators of the
+    lead organisation, and administrators (also while nobody leads it, from triage)."""
+    if is_admin(user):
+        return True
+    lead = case.lead
+    return lead is not None and Permission.CASES_PRIORITISE in permissions_in(user, lead.organisation)
+
+
+def can_see_reporter(user: object, case: Case) -> bool:
+    """May ``user`` see the reporter's name and email address on this case? Members and
+    coordinators of the lead organisation, and administrators; nobody else on the case (the
+    personal data goes with the lead role, so a hand-off moves it)."""
+    if is_admin(user):
+        return True
+    lead = case.lead
+    return lead is not None and Permission.CASES_READ in permissions_in(user, lead.organisation)
+
+
+def can_add_action(user: object, case: Case, organisation: Organisation) -> bool:
+    """May ``user`` add an action to this case owned by ``organisation``? Its own members and
+    coordinators, once it has claimed the case (lead or supporting)."""
+    return case.claim_of(organisation) is not None and can_work_on_case(user, case, organisation)
+
+
+def can_edit_action(user: object, case: Case, action: CaseAction) -> bool:
+    """May ``user`` change this action (status, assignee, due date, details, completion note)?
+    Members and coordinators of the organisation that owns it, while it is on the case."""
+    return action.report_id == case.report.id and can_work_on_case(user, case, action.organisation)
+
+
+def can_view_my_actions(user: object) -> bool:
+    """The "My actions" page: anyone who can work on cases (members and coordinators of an
+    active organisation; administrators, who see only what is assigned to them)."""
+    return has(user, Permission.CASES_WORK)
+
+
+def can_offer_handoff(user: object, case: Case, organisation: Organisation) -> bool:
+    """May ``user`` offer the lead of this case to another organisation for ``organisation``?
+    Only while ``organisation`` leads it, and only its own members and coordinators."""
+    lead = case.lead
+    return lead is not None and lead.organisation_id == organisation.id and can_work_on_case(user, case, organisation)
+
+
+def can_withdraw_handoff(user: object, case: Case, handoff: CaseHandoff) -> bool:
+    """Members and coordinators of the organisation that made the offer, while it is on the case."""
+    return handoff.report_id == case.report.id and can_work_on_case(user, case, handoff.from_organisation)
+
+
+def can_answer_handoff(user: object, case: Case, handoff: CaseHandoff) -> bool:
+    """May ``user`` accept or refuse this offer of the lead? Members and coordinators of the
+    organisation it was offered to (the offer puts it on the case)."""
+    return handoff.report_id == case.report.id and can_work_on_case(user, case, handoff.to_organisation)
+
+
+# --- Public updates, internal notes, status changes, replies and merges -------------------------
+
+
+def note_organisation_ids(user: object) -> set[int]:
+    """Ids of the active organisations whose own-organisation notes ``user`` may read: those
+    they are a member of. Administrators get no more than their own memberships."""
+    person = _user(user)
+    if person is None:
+        return set()
+    return {m.organisation_id for m in person.memberships if m.organisation.active}
+
+
+def can_read_message(user: object, case: Case, message: CaseMessage) -> bool:
+    """May ``user`` read this public update, reply or internal note on ``case``?
+
+    Public updates and replies: anyone (the public page shows them; sensitive reports hide
+    their text there, see app/coordination/messages.py). Notes for every organisation on the
+    case: whoever may open the case. Notes for the author's organisation only: its members,
+    while they may open the case; nobody else, administrators included.
+    """
+    from app.coordination.models import NoteAudience
+
+    if message.report_id != case.report.id:
+        return False
+    if message.audience == NoteAudience.PUBLIC:
+        return True
+    if not can_view_case(user, case):
+        return False
+    if message.audience == NoteAudience.CASE:
+        return True
+    return message.organisation_id is not None and message.organisation_id in note_organisation_ids(user)
+
+
+def can_post_message(user: object, case: Case, organisation: Organisation | None) -> bool:
+    """May ``user`` post a public update or an internal note on ``case`` for ``organisation``?
+    Members of an organisation on the case, for it (``can_work_on_case``). With no
+    organisation: administrators, who post public updates for the council (not notes)."""
+    if organisation is None:
+        return is_admin(user)
+    return can_work_on_case(user, case, organisation)
+
+
+def is_reporter(user: object, report: Report) -> bool:
+    """Is ``user`` the signed-in account that made ``report``?"""
+    person = _user(user)
+    return person is not None and report.reporter_id is not None and report.reporter_id == person.id
+
+
+def case_actor(user: object, case: Case, organisation: Organisation | None) -> Actor:
+    """Who ``user`` is on ``case`` (``app.coordination.lifecycle.Actor``), acting for
+    ``organisation`` or for nobody. For an organisation: the lead partner, a supporting partner
+    or another partner, if they may work on the case for it (anyone else otherwise). For
+    nobody: an administrator, the reporter, a ward officer for its ward, or anyone else."""
+    from app.coordination.lifecycle import Actor
+    from app.coordination.models import ClaimRole
+
+    if organisation is not None:
+        if not can_work_on_case(user, case, organisation):
+            return Actor.ANYONE_ELSE
+        claim = case.claim_of(organisation)
+        if claim is None:
+            return Actor.OTHER_PARTNER
+        return Actor.LEAD_PARTNER if claim.role == ClaimRole.LEAD else Actor.SUPPORTING_PARTNER
+    person = _user(user)
+    if person is not None and person.is_admin:
+        return Actor.ADMIN
+    if is_reporter(user, case.report):
+        return Actor.REPORTER
+    if person is not None and case.report.ward_code in person.ward_codes:
+        return Actor.WARD_OFFICER
+    return Actor.ANYONE_ELSE
+
+
+def can_merge(user: object, case: Case) -> bool:
+    """May ``user`` merge this report into another as its duplicate, or undo that? Members of
+    the organisation leading it, and administrators."""
+    if is_admin(user):
+        return True
+    lead = case.lead
+    return lead is not None and can_work_on_case(user, case, lead.organisation)
 
 
 def require(allowed: bool) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup, escape
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -19,6 +21,19 @@ def local_datetime(value: dt.datetime) -> str:
     return value.astimezone(LONDON).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
 
 
+def paragraphs(text: str | None, css_class: str = "govuk-body") -> Markup:
+    """Plain text as HTML paragraphs: escaped, a blank line between paragraphs, a line break for
+    each single newline. For text people typed (public updates, notes, replies), stored plain."""
+    blocks = re.split(r"\n(?:[ \t]*\n)+", (text or "").strip("\n"))
+    return Markup("").join(
+        Markup('<p class="{}">{}</p>').format(
+            css_class, Markup("<br>\n").join(escape(line) for line in block.split("\n"))
+        )
+        for block in blocks
+        if block.strip()
+    )
+
+
 def init_templating(app: Flask) -> None:
     assert app.jinja_loader is not None
     app.jinja_loader = ChoiceLoader(
@@ -26,5 +41,6 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -7,6 +7,7 @@ virtual table. Every query in TellUs that filters by area goes through ``index_f
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,3 +57,30 @@ def distance_m(dialect: str, geom: ColumnElement[bytes], point: Point) -> Column
     if dialect == "sqlite":
         return sa.func.ST_Distance(geom, point_expr(point), 1)
     return sa.func.ST_Distance(sa.func.geography(geom), sa.func.geography(point_expr(point)))
+
+
+# Metres per degree of latitude is 110,574 at the equator and more towards the poles, so this
+# smaller figure always gives a box at least as big as the distance asked for.
+_M_PER_DEGREE = 110_000.0
+
+
+def box_around(point: Point, metres: float) -> BBox:
+    """A box that surely contains every point within ``metres`` of ``point`` (with a 10%
+    margin; a candidate filter, not the answer). Raises ValueError for a negative distance."""
+    if metres < 0:
+        raise ValueError(f"A distance cannot be negative: {metres}")
+    reach = metres * 1.1
+    dlat = reach / _M_PER_DEGREE
+    widest = min(89.0, abs(point.lat) + dlat)
+    dlon = reach / (_M_PER_DEGREE * math.cos(math.radians(widest)))
+    return BBox(point.lon - dlon, point.lat - dlat, point.lon + dlon, point.lat + dlat)
+
+
+def within_m(dialect: str, table: sa.Table, column: str, point: Point, metres: float) -> ColumnElement[bool]:
+    """A WHERE clause for rows whose ``column`` is within ``metres`` (geodesic, inclusive) of
+    ``point``: a box around it through the spatial index, then the exact distance
+    (``distance_m``). Raises ValueError for a negative distance."""
+    return sa.and_(
+        index_filter(dialect, table, column, box_around(point, metres)),
+        distance_m(dialect, table.c[column], point) <= metres,
+    )

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from app.accounts.models import User
 from app.accounts.tokens import hash_token, new_raw_token
-from app.coordination.models import CaseRoute
+from app.coordination.models import CaseAction, CaseClaim, CaseHandoff, CaseRoute, ClaimRole, HandoffState
 from app.db import utcnow
 from app.partners.models import Invitation, InviteRole, Membership, Organisation, OrganisationWard, OrgRole
 from app.reports.models import Report, Sector
@@ -162,7 +162,102 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("coordination.decline", "POST", "/cases/{case_b}/decline", only(403)),
     ("coordination.route", "POST", "/cases/{report}/route", admin_only(400)),
     ("coordination.route", "POST", "/cases/{case_b}/route", admin_only(400)),
+    # Public updates, notes and merges: an empty form is refused input for those who may post.
+    ("coordination.post_update", "POST", "/cases/{report}/updates", only(400, *ORG_A_VIEWERS)),
+    ("coordination.post_update", "POST", "/cases/{case_b}/updates", admin_only(400)),
+    ("coordination.post_update", "POST", "/cases/999999999/updates", signed_in(404)),
+    # Administrators post public updates for the council, but notes only for an organisation of theirs.
+    ("coordination.post_note", "POST", "/cases/{report}/notes", only(400, "member", "coordinator")),
+    ("coordination.post_note", "POST", "/cases/{case_b}/notes", only(403)),
+    # Org A does not lead the report, so its staff cannot merge it.
+    ("coordination.merge_case", "POST", "/cases/{report}/merge", admin_only(400)),
+    ("coordination.merge_case", "POST", "/cases/{case_b}/merge", admin_only(400)),
+    ("coordination.undo_merge", "POST", "/cases/{report}/merges/999999999/undo", only(404, *ORG_A_VIEWERS)),
+    ("coordination.undo_merge", "POST", "/cases/{case_b}/merges/999999999/undo", admin_only(404)),
+    # The reporter's page and forms (public): nobody in the matrix made these reports.
+    ("coordination.reporter_page", "GET", "/reports/{report}/reply/not-a-token", every(400)),
+    ("coordination.reporter_page", "GET", "/reports/999999999/reply/not-a-token", every(404)),
+    ("coordination.reply", "POST", "/reports/{report}/reply", every(403)),
+    ("coordination.reply", "POST", "/reports/999999999/reply", every(404)),
+    ("coordination.reopen", "POST", "/reports/{report}/reopen", every(403)),
+    ("coordination.reopen", "POST", "/reports/{sensitive}/reopen", every(403)),
+    # Actions: org A leads {led} (with its action_a); org B leads {offered} (with its action_b)
+    # and has offered org A the lead, which routed {offered} to org A. Empty forms: refused input.
+    ("coordination.add_action", "POST", "/cases/{led}/actions", only(400, "member", "coordinator")),
+    ("coordination.add_action", "POST", "/cases/{report}/actions", only(403)),  # routed, not claimed
+    ("coordination.add_action", "POST", "/cases/{case_b}/actions", only(403)),
+    ("coordination.add_action", "POST", "/cases/999999999/actions", signed_in(404)),
+    ("coordination.action", "GET", "/cases/{led}/actions/{action_a}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.action", "GET", "/cases/{offered}/actions/{action_b}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.action", "GET", "/cases/{led}/actions/{action_b}", only(404, *ORG_A_VIEWERS)),
+    ("coordination.action", "GET", "/cases/{case_b}/actions/{action_b}", admin_only(404)),
+    ("coordination.edit_action", "POST", "/cases/{led}/actions/{action_a}", only(400, "member", "coordinator")),
+    ("coordination.edit_action", "POST", "/cases/{offered}/actions/{action_b}", only(403)),
+    ("coordination.edit_action", "POST", "/cases/{led}/actions/{action_b}", only(404, *ORG_A_VIEWERS)),
+    ("coordination.my_actions", "GET", "/my-actions", only(200, *ORG_A_VIEWERS)),
+    ("coordination.my_actions", "GET", "/my-actions?show=all&page=2", only(200, *ORG_A_VIEWERS)),
+    ("coordination.my_actions", "GET", "/my-actions?show=nonsense", only(400, *ORG_A_VIEWERS)),
+    # Lead hand-offs: org A has offered {led} to org B; org B has offered {offered} to org A.
+    ("coordination.case", "GET", "/cases/{led}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.case", "GET", "/cases/{offered}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.offer_handoff", "POST", "/cases/{led}/handoffs", only(400, "member", "coordinator")),
+    ("coordination.offer_handoff", "POST", "/cases/{offered}/handoffs", only(403)),  # org A does not lead it
+    ("coordination.offer_handoff", "POST", "/cases/{case_b}/handoffs", only(403)),
+    ("coordination.offer_handoff", "POST", "/cases/999999999/handoffs", signed_in(404)),
+    (
+        "coordination.withdraw_handoff",
+        "POST",
+        "/cases/{led}/handoffs/{handoff_from_a}/withdraw",
+        only(302, "member", "coordinator"),
+    ),
+    ("coordination.withdraw_handoff", "POST", "/cases/{offered}/handoffs/{handoff_to_a}/withdraw", only(403)),
+    (
+        "coordination.accept_handoff",
+        "POST",
+        "/cases/{offered}/handoffs/{handoff_to_a}/accept",
+        only(302, "member", "coordinator"),
+    ),
+    ("coordination.accept_handoff", "POST", "/cases/{led}/handoffs/{handoff_from_a}/accept", only(403)),
+    ("coordination.accept_handoff", "POST", "/cases/{led}/handoffs/{handoff_to_a}/accept", only(404, *ORG_A_VIEWERS)),
+    (
+        "coordination.refuse_handoff",
+        "POST",
+        "/cases/{offered}/handoffs/{handoff_to_a}/refuse",
+        only(400, "member", "coordinator"),
+    ),
+    ("coordination.refuse_handoff", "POST", "/cases/{led}/handoffs/{handoff_from_a}/refuse", only(403)),
     ("coordination.triage", "GET", "/triage", admin_only(200)),
+    # Response targets: the organisation's coordinators and administrators. Org A covers no
+    # category, so an empty form changes nothing and redirects.
+    ("coordination.targets_page", "GET", "/organisations/{org_a}/targets", only(200, *ORG_A_MANAGERS)),
+    ("coordination.targets_page", "POST", "/organisations/{org_a}/targets", only(302, *ORG_A_MANAGERS)),
+    ("coordination.targets_page", "GET", "/organisations/{org_b}/targets", admin_only(200)),
+    ("coordination.targets_page", "POST", "/organisations/{org_b}/targets", admin_only(302)),
+    ("coordination.targets_page", "GET", "/organisations/999999999/targets", signed_in(404)),
+    # Priority: the lead's members and administrators (nobody leads these; no priority given: 400).
+    ("coordination.set_priority", "POST", "/cases/{report}/priority", admin_only(400)),
+    ("coordination.set_priority", "POST", "/cases/{case_b}/priority", admin_only(400)),
+    ("coordination.set_priority", "POST", "/cases/999999999/priority", signed_in(404)),
+    # The inbox map: the inbox's arguments and the inbox's access (administrators choose an organisation first).
+    ("coordination.inbox_map", "GET", "/inbox/map", {**only(200, *ORG_A_VIEWERS), "admin": 302}),
+    ("coordination.inbox_map", "GET", "/inbox/map?org={org_a}", only(200, *ORG_A_VIEWERS)),
+    ("coordination.inbox_map", "GET", "/inbox/map?org={org_a}&ward=nowhere", only(400, *ORG_A_VIEWERS)),
+    ("coordination.inbox_map", "GET", "/inbox/map?org={org_b}", admin_only(200)),
+    ("coordination.inbox_map", "GET", "/inbox/map?org=999999999", signed_in(404)),
+    # Partnership performance: coordinators for their own organisations, administrators for all.
+    ("coordination.performance_page", "GET", "/performance", only(200, *ORG_A_MANAGERS)),
+    ("coordination.performance_page", "GET", "/performance?org={org_a}", only(200, *ORG_A_MANAGERS)),
+    ("coordination.performance_page", "GET", "/performance?org={org_b}", admin_only(200)),
+    ("coordination.performance_page", "GET", "/performance?org=999999999", only(404, *ORG_A_MANAGERS)),
+    (
+        "coordination.performance_page",
+        "GET",
+        "/performance?from-day=31&from-month=2&from-year=2026",
+        only(400, *ORG_A_MANAGERS),
+    ),
+    ("coordination.performance_csv", "GET", "/performance.csv", only(200, *ORG_A_MANAGERS)),
+    ("coordination.performance_csv", "GET", "/performance.csv?table=ages&org={org_a}", only(200, *ORG_A_MANAGERS)),
+    ("coordination.performance_csv", "GET", "/performance.csv?org={org_b}", admin_only(200)),
     # Administration: council administrators only
     ("admin.index", "GET", "/admin", admin_only(200)),
     ("admin.organisations", "GET", "/admin/organisations", admin_only(200)),
@@ -202,6 +297,49 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("admin.audit", "GET", "/admin/audit?from=not-a-date", admin_only(400)),
     ("admin.outbox", "GET", "/admin/outbox", admin_only(200)),
 ]
+
+
+def casework(
+    session: Any, make_report: Callable[..., Report], org_a: Organisation, org_b: Organisation, a: User, b: User
+) -> dict[str, int]:
+    """Cases with actions and open offers of the lead: org A leads "led", has an action on it
+    (assigned to ``a``) and has offered its lead to org B (not on it); org B leads "offered",
+    has an action on it (assigned to ``b``) and has offered its lead to org A, which the offer
+    routed it to."""
+    led, offered = make_report(), make_report()
+    session.add_all(
+        [
+            CaseRoute(report_id=led.id, organisation_id=org_a.id),
+            CaseClaim(report_id=led.id, organisation_id=org_a.id, role=ClaimRole.LEAD),
+            CaseRoute(report_id=offered.id, organisation_id=org_b.id),
+            CaseRoute(report_id=offered.id, organisation_id=org_a.id, reason="Lead hand-off offered by Org B: yours"),
+            CaseClaim(report_id=offered.id, organisation_id=org_b.id, role=ClaimRole.LEAD),
+        ]
+    )
+    due = utcnow().date() + dt.timedelta(days=7)
+    made = {
+        "action_a": CaseAction(report_id=led.id, organisation_id=org_a.id, title="Visit", assignee_id=a.id, due_on=due),
+        "action_b": CaseAction(
+            report_id=offered.id, organisation_id=org_b.id, title="Call", assignee_id=b.id, due_on=due
+        ),
+        "handoff_from_a": CaseHandoff(
+            report_id=led.id,
+            from_organisation_id=org_a.id,
+            to_organisation_id=org_b.id,
+            reason="Theirs",
+            state=HandoffState.OFFERED,
+        ),
+        "handoff_to_a": CaseHandoff(
+            report_id=offered.id,
+            from_organisation_id=org_b.id,
+            to_organisation_id=org_a.id,
+            reason="Yours",
+            state=HandoffState.OFFERED,
+        ),
+    }
+    session.add_all(made.values())
+    session.flush()
+    return {"led": led.id, "offered": offered.id, **{key: row.id for key, row in made.items()}}
 
 
 @pytest.fixture
@@ -244,6 +382,7 @@ def world(app: Flask, db_session, make_report: Callable[..., Report], make_user:
         "member_b": Membership(user_id=someone_in_b.id, organisation_id=org_b.id, role=OrgRole.MEMBER),
     }
     db_session.add_all(memberships.values())
+    worked = casework(db_session, make_report, org_a, org_b, users["member"], someone_in_b)
     soon = utcnow() + dt.timedelta(hours=72)
     pending = {
         "invite_a": Invitation(email="new-a@example.org", role=InviteRole.MEMBER, organisation_id=org_a.id),
@@ -263,6 +402,7 @@ def world(app: Flask, db_session, make_report: Callable[..., Report], make_user:
             "report": report.id,
             "sensitive": sensitive.id,
             "case_b": case_b.id,
+            **worked,
             "photo": photos[0].id,
             "pending": photos[1].id,
             "sensitive_photo": photos[2].id,

@@ -4,9 +4,9 @@ A case has at most one lead. The database enforces it (``uq_case_claims_one_lead
 two organisations claim the lead at the same instant exactly one succeeds and the other gets
 ``ClaimConflict`` naming the organisation that leads now. Claiming the lead acknowledges a
 new report (``app.coordination.lifecycle``: new → acknowledged needs a public update; this
-slice writes it for the partner, "Acknowledged by <organisation>", and keeps it in the case
-history until public updates are built). Every function flushes but never commits, and writes
-a ``CaseEvent`` and an audit event.
+module writes it for the partner, "Acknowledged by <organisation>.", as the first public update,
+through ``status.change_status``, which emails it to the reporter). Every function flushes but
+never commits, and writes a ``CaseEvent`` and an audit event.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from app.coordination.lifecycle import Actor, check_transition
 from app.coordination.models import Case, CaseClaim, ClaimRole, EventKind
 from app.coordination.queries import current_lead, load_case
 from app.coordination.routing import checked_reason
+from app.coordination.status import change_status
 from app.db import utcnow
 from app.partners.models import Organisation
 from app.partners.services import NotAllowed
-from app.reports import aggregates
 from app.reports.models import Report, ReportStatus
 
 
@@ -76,7 +76,12 @@ def claim_case(
     if existing is not None and existing.role == wanted:
         raise CoordinationError({"role": f"{organisation.label} is already the {wanted.label.lower()} on this case"})
     if existing is not None and existing.role == ClaimRole.LEAD:
-        raise CoordinationError({"role": f"{organisation.label} leads this case and cannot step down to supporting"})
+        raise CoordinationError(
+            {
+                "role": f"{organisation.label} leads this case and cannot step down to supporting: "
+                "hand the lead to another organisation instead"
+            }
+        )
     moment = now or utcnow()
     note = acknowledgement(organisation)
     acknowledging = wanted == ClaimRole.LEAD and report.status == ReportStatus.NEW
@@ -102,8 +107,20 @@ def claim_case(
         raise ClaimConflict(lead) from None
     log(session, report, EventKind.CLAIMED, by=by, organisation=organisation, old=before, new=wanted.value, at=moment)
     if acknowledging:
-        _set_status(session, report, ReportStatus.ACKNOWLEDGED, by=by, organisation=organisation, note=note, at=moment)
-        report.acknowledged_at = moment
+        # The case as it is now, with this lead claim, so that ``by`` counts as the lead partner.
+        led = load_case(session, report.id)
+        assert led is not None
+        change_status(
+            session,
+            led,
+            ReportStatus.ACKNOWLEDGED,
+            by=by,
+            organisation=organisation,
+            actor=Actor.LEAD_PARTNER,
+            note=note,
+            now=moment,
+            ip=ip,
+        )
     session.flush()
     if wanted == ClaimRole.LEAD:
         deadlines.refresh(session, report)
@@ -116,35 +133,6 @@ def claim_case(
         detail=f"{organisation.name}: {wanted.value}" + (" (report acknowledged)" if acknowledging else ""),
     )
     return claim
-
-
-def _set_status(
-    session: Session,
-    report: Report,
-    status: ReportStatus,
-    *,
-    by: User,
-    organisation: Organisation,
-    note: str,
-    at: dt.datetime,
-) -> None:
-    """Change the status, keeping the map's cell counts right, and log it with its public update."""
-    before = report.status
-    aggregates.remove(session, [report])
-    report.status = status
-    session.flush()
-    aggregates.add(session, [report])
-    log(
-        session,
-        report,
-        EventKind.STATUS_CHANGED,
-        by=by,
-        organisation=organisation,
-        old=before.value,
-        new=status.value,
-        detail=note,
-        at=at,
-    )
 
 
 def decline_case(
@@ -161,11 +149,20 @@ def decline_case(
     with no live route and no lead, so it goes back to the council triage queue.
 
     Raises NotAllowed unless ``by`` is a member of ``organisation`` and it is on the case;
-    CoordinationError if the organisation has claimed the case (a lead hands it off; that is
-    not built yet), has no live route, or gives no reason.
+    CoordinationError if the organisation leads the case (it hands the lead to another
+    organisation instead: ``app.coordination.handoffs``) or supports it, has no live route, or
+    gives no reason.
     """
     case = _case(session, report, organisation, by)
-    if case.claim_of(organisation) is not None:
+    claim = case.claim_of(organisation)
+    if claim is not None and claim.role == ClaimRole.LEAD:
+        raise CoordinationError(
+            {
+                "reason": f"{organisation.label} leads this case, so it cannot decline it: "
+                "hand the lead to another organisation instead"
+            }
+        )
+    if claim is not None:
         raise CoordinationError({"reason": f"{organisation.label} has claimed this case, so it cannot decline it"})
     route = case.route_of(organisation)
     if route is None or not route.is_live:

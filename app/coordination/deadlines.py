@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from app.coordination.models import CaseClaim, CaseRoute, ClaimRole, ResponseTarget
 from app.coordination.working_hours import WorkingHours, parse_working_hours
 from app.coordination.working_time import Target, Targets, targets_for
 from app.partners.models import Organisation
-from app.reports.models import Report
+from app.reports.models import Report, ReportStatus
 
+OPEN_STATUSES = [s for s in ReportStatus if s.is_open]
+# Reports refreshed per round of queries: well under every database's limit on bound values.
+BATCH = 500
 # What applies where an organisation has set no target for a category.
 DEFAULT = Targets(acknowledge=Target(working_days=2), resolve=Target(working_days=20))
 # Where an organisation's working-hours text cannot be read (the forms refuse such text, but
@@ -80,29 +84,113 @@ def case_targets(session: Session, report: Report, organisation: Organisation) -
 def refresh(session: Session, report: Report) -> None:
     """Recompute the acknowledgement deadline of each live route and of the report, and the
     report's resolution deadline, from the current routes, lead, priority and targets.
-    Flushes; raises nothing for a published report (ValueError if it is unpublished)."""
+    Flushes. Raises ValueError if the report is not published (it has no deadlines)."""
     if report.published_at is None:
         raise ValueError(f"Report {report.id} is not published: it has no deadlines")
-    routes = list(session.scalars(sa.select(CaseRoute).where(CaseRoute.report_id == report.id)))
-    lead = session.scalar(
-        sa.select(CaseClaim).where(CaseClaim.report_id == report.id, CaseClaim.role == ClaimRole.LEAD)
-    )
-    earliest: dt.datetime | None = None
-    for route in routes:
-        if route.declined_at is not None:
-            route.acknowledge_due_at = None
+    refresh_many(session, [report])
+
+
+def refresh_many(session: Session, reports: Iterable[Report]) -> int:
+    """``refresh`` for many published reports at once, ``BATCH`` at a time: three queries per
+    batch (routes, leads, targets) whatever its size, then one flush. Unpublished reports are
+    skipped. Returns how many reports it refreshed."""
+    done = 0
+    batch: list[Report] = []
+    for report in reports:
+        if report.published_at is None:
             continue
-        due = case_targets(session, report, route.organisation).acknowledge.deadline(
-            route.routed_at, hours_of(route.organisation)
-        )
-        route.acknowledge_due_at = due
-        earliest = due if earliest is None or due < earliest else earliest
-    if report.acknowledged_at is None:
-        report.acknowledge_due_at = earliest
-    if lead is None:
-        report.resolve_due_at = None
-    else:
-        report.resolve_due_at = case_targets(session, report, lead.organisation).resolve.deadline(
-            report.published_at, hours_of(lead.organisation)
-        )
+        batch.append(report)
+        if len(batch) == BATCH:
+            done += _refresh_batch(session, batch)
+            batch = []
+    if batch:
+        done += _refresh_batch(session, batch)
     session.flush()
+    return done
+
+
+def refresh_organisation(
+    session: Session, organisation: Organisation, category_ids: Iterable[int] | None = None
+) -> int:
+    """Recompute the deadlines of every open case ``organisation`` is routed to (a live route)
+    or leads, in ``category_ids`` (every category when None): after its targets or working
+    hours change. Batched (``refresh_many``); returns how many cases it refreshed."""
+    routed = sa.exists().where(
+        CaseRoute.report_id == Report.id,
+        CaseRoute.organisation_id == organisation.id,
+        CaseRoute.declined_at.is_(None),
+    )
+    leads = sa.exists().where(
+        CaseClaim.report_id == Report.id, CaseClaim.organisation_id == organisation.id, CaseClaim.role == ClaimRole.LEAD
+    )
+    query = sa.select(Report.id).where(
+        Report.published_at.is_not(None), Report.status.in_(OPEN_STATUSES), sa.or_(routed, leads)
+    )
+    if category_ids is not None:
+        chosen = sorted(set(category_ids))
+        if not chosen:
+            return 0
+        query = query.where(Report.category_id.in_(chosen))
+    ids = list(session.scalars(query.order_by(Report.id)))
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        reports = session.scalars(sa.select(Report).where(Report.id.in_(chunk)).options(raiseload(Report.photos)))
+        done += refresh_many(session, list(reports))
+    return done
+
+
+def _refresh_batch(session: Session, reports: list[Report]) -> int:
+    ids = [r.id for r in reports]
+    routes = list(session.scalars(sa.select(CaseRoute).where(CaseRoute.report_id.in_(ids))))
+    leads = {
+        c.report_id: c
+        for c in session.scalars(
+            sa.select(CaseClaim).where(CaseClaim.report_id.in_(ids), CaseClaim.role == ClaimRole.LEAD)
+        )
+    }
+    organisation_ids = {r.organisation_id for r in routes} | {c.organisation_id for c in leads.values()}
+    category_ids = {r.category_id for r in reports}
+    standard: dict[tuple[int, int], Targets] = {}
+    if organisation_ids:
+        for row in session.scalars(
+            sa.select(ResponseTarget).where(
+                ResponseTarget.organisation_id.in_(organisation_ids), ResponseTarget.category_id.in_(category_ids)
+            )
+        ):
+            standard[row.organisation_id, row.category_id] = targets_of(row)
+
+    def targets(report: Report, organisation_id: int) -> Targets:
+        found = standard.get((organisation_id, report.category_id), DEFAULT)
+        return targets_for(report.priority, found.acknowledge, found.resolve)
+
+    routes_of: dict[int, list[CaseRoute]] = {}
+    for route in routes:
+        routes_of.setdefault(route.report_id, []).append(route)
+    for report in reports:
+        assert report.published_at is not None
+        earliest: dt.datetime | None = None
+        for route in routes_of.get(report.id, []):
+            due = None
+            if route.declined_at is None:
+                due = targets(report, route.organisation_id).acknowledge.deadline(
+                    route.routed_at, hours_of(route.organisation)
+                )
+                earliest = due if earliest is None or due < earliest else earliest
+            _set(route, "acknowledge_due_at", due)
+        if report.acknowledged_at is None:
+            _set(report, "acknowledge_due_at", earliest)
+        lead = leads.get(report.id)
+        resolve_due = None
+        if lead is not None:
+            resolve_due = targets(report, lead.organisation_id).resolve.deadline(
+                report.published_at, hours_of(lead.organisation)
+            )
+        _set(report, "resolve_due_at", resolve_due)
+    return len(reports)
+
+
+def _set(row: object, name: str, value: dt.datetime | None) -> None:
+    # Assign only real changes, so a batch that changes nothing writes nothing.
+    if getattr(row, name) != value:
+        setattr(row, name, value)

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, raiseload
 
 from app.coordination.models import Case, CaseClaim, CaseEvent, CaseRoute, ClaimRole
+from app.coordination.timing import Timing, against, resolution
 from app.db import utcnow
 from app.partners.models import Organisation
-from app.reports.models import Category, Report, ReportStatus
+from app.reports.models import Category, Priority, Report, ReportStatus
 from app.reports.queries import FilterError
 
 
@@ -54,7 +55,14 @@ AGES = {
     "month": "Published in the last 30 days",
     "older": "Published over 30 days ago",
 }
-SORTS = {"oldest": "Oldest first", "newest": "Newest first", "status": "Status"}
+SORTS = {
+    "oldest": "Oldest first",
+    "newest": "Newest first",
+    "status": "Status",
+    "priority": "Priority (high risk first)",
+    "due": "Due soonest",
+}
+PRIORITIES = {p.value: p.label for p in Priority}
 _AGE_DAYS = {"day": 1, "week": 7, "month": 30}
 
 
@@ -66,6 +74,8 @@ class InboxFilter:
     age: str | None = None
     unclaimed: bool = False
     sort: str = "oldest"
+    priority: Priority | None = None
+    overdue: bool = False
 
 
 def parse_inbox_filter(
@@ -77,6 +87,8 @@ def parse_inbox_filter(
     age: str | None,
     unclaimed: str | None,
     sort: str | None,
+    priority: str | None = None,
+    overdue: str | None = None,
 ) -> InboxFilter:
     """Turn query-string values into an ``InboxFilter``. Raises FilterError naming the field."""
     ward = (ward or "").strip() or None
@@ -102,7 +114,14 @@ def parse_inbox_filter(
     sort = (sort or "").strip() or "oldest"
     if sort not in SORTS:
         raise FilterError("sort", "Choose how to sort from the list")
-    return InboxFilter(ward, category_id, chosen_status, age, unclaimed in {"1", "on", "true", "yes"}, sort)
+    chosen_priority = None
+    if (priority or "").strip():
+        try:
+            chosen_priority = Priority((priority or "").strip())
+        except ValueError:
+            raise FilterError("priority", "Choose a priority from the list") from None
+    yes = {"1", "on", "true", "yes"}
+    return InboxFilter(ward, category_id, chosen_status, age, unclaimed in yes, sort, chosen_priority, overdue in yes)
 
 
 @dataclass
@@ -113,36 +132,70 @@ class InboxRow:
     routed_at: dt.datetime | None  # our live route, if any
     our_role: ClaimRole | None  # our claim, if any
     lead_name: str | None  # who leads it, if anyone
+    acknowledge_due_at: dt.datetime | None = None  # our live route's acknowledgement target
 
     @property
     def unclaimed(self) -> bool:
         return self.lead_name is None
 
+    def due(self, now: dt.datetime) -> tuple[str, Timing] | None:
+        """What is due next and where it stands: our own acknowledgement while nobody leads
+        it, then the lead's resolution; None for a report closed before anyone led it."""
+        if self.unclaimed:
+            if not self.report.status.is_open:
+                return None
+            return "To acknowledge", against(self.acknowledge_due_at, now=now, done="acknowledged")
+        return "To resolve", resolution(self.report, now=now)
 
-_STATUS_ORDER = sa.case(*[(Report.status == s, i) for i, s in enumerate(ReportStatus)], else_=99)
+
+# Counting a big inbox exactly would read every one of its reports (1,000,000 rows for an
+# organisation that covers the whole city: seconds, docs/benchmarks.md). The count stops one
+# past this, and the pages say "More than 1,000 reports" beyond it.
+INBOX_COUNT_CAP = 1_000
 
 
-def inbox(
-    session: Session,
-    organisation: Organisation,
-    filters: InboxFilter,
-    *,
-    page: int,
-    per_page: int,
-    now: dt.datetime | None = None,
-) -> tuple[list[InboxRow], int]:
-    """One page of the reports routed to ``organisation`` (live routes) and the cases it has
-    claimed, with the total: two queries, whatever the page size."""
-    now = now or utcnow()
-    ours = sa.union(
-        sa.select(CaseRoute.report_id).where(
-            CaseRoute.organisation_id == organisation.id, CaseRoute.declined_at.is_(None)
-        ),
-        sa.select(CaseClaim.report_id).where(CaseClaim.organisation_id == organisation.id),
+def _live_route(organisation: Organisation) -> sa.ColumnElement[bool]:
+    return sa.and_(CaseRoute.organisation_id == organisation.id, CaseRoute.declined_at.is_(None))
+
+
+def in_inbox(organisation: Organisation) -> sa.ColumnElement[bool]:
+    """``Report`` is routed to ``organisation`` (a live route) or claimed by it.
+
+    Two EXISTS rather than ``id IN (routes UNION claims)``: the planner can then walk the
+    reports in the order a page asks for and stop after one page, probing each report's route
+    and claim (or hashing a small organisation's), instead of gathering and de-duplicating
+    every report of a big organisation first."""
+    return sa.or_(
+        sa.exists().where(CaseRoute.report_id == Report.id, _live_route(organisation)),
+        sa.exists().where(CaseClaim.report_id == Report.id, CaseClaim.organisation_id == organisation.id),
     )
-    lead = aliased(CaseClaim)
-    lead_org = aliased(Organisation)
-    clauses: list[sa.ColumnElement[bool]] = [Report.id.in_(ours), Report.published_at.is_not(None)]
+
+
+def inbox_ids(organisation: Organisation) -> sa.Subquery:
+    """The ids (``report_id``) of the reports in ``organisation``'s inbox, each once: its live
+    routes, then its claims on reports without one (so no UNION de-duplication is needed).
+    Joined to ``Report``, it lets a small inbox start from the organisation's own rows (an
+    index on ``organisation_id``) rather than from all the reports."""
+    routed = sa.select(CaseRoute.report_id).where(_live_route(organisation))
+    other = aliased(CaseRoute)
+    claimed = sa.select(CaseClaim.report_id).where(
+        CaseClaim.organisation_id == organisation.id,
+        ~sa.exists().where(
+            other.report_id == CaseClaim.report_id,
+            other.organisation_id == organisation.id,
+            other.declined_at.is_(None),
+        ),
+    )
+    return sa.union_all(routed, claimed).subquery("inbox_ids")
+
+
+def inbox_clauses(
+    organisation: Organisation, filters: InboxFilter, *, now: dt.datetime
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses on ``Report`` for ``organisation``'s inbox with ``filters``: the
+    reports routed to it (live routes) or claimed by it, published, and matching every
+    filter. The list and the inbox map (``app.coordination.inbox_map``) both use these."""
+    clauses: list[sa.ColumnElement[bool]] = [in_inbox(organisation), Report.published_at.is_not(None)]
     if filters.ward:
         clauses.append(Report.ward_code == filters.ward)
     if filters.category_id is not None:
@@ -155,17 +208,114 @@ def inbox(
         clauses.append(Report.published_at < now - dt.timedelta(days=30))
     if filters.unclaimed:
         clauses.append(~sa.exists().where(CaseClaim.report_id == Report.id, CaseClaim.role == ClaimRole.LEAD))
-    total = session.scalar(sa.select(sa.func.count()).select_from(Report).where(*clauses)) or 0
+    if filters.priority is not None:
+        clauses.append(Report.priority == filters.priority)
+    if filters.overdue:
+        clauses.append(due_expression(organisation) < now)
+    return clauses
+
+
+def due_expression(organisation: Organisation | None) -> sa.ColumnElement[dt.datetime | None]:
+    """When an open report in ``organisation``'s inbox is next due: the organisation's own
+    acknowledgement target while nobody leads it, then the lead's resolve target; NULL once
+    it is resolved or closed. Without an organisation, the report's earliest acknowledgement
+    target stands in for the organisation's own."""
+    led = sa.exists().where(CaseClaim.report_id == Report.id, CaseClaim.role == ClaimRole.LEAD)
+    acknowledge: Any = Report.acknowledge_due_at
+    if organisation is not None:
+        acknowledge = (
+            sa.select(CaseRoute.acknowledge_due_at)
+            .where(
+                CaseRoute.report_id == Report.id,
+                CaseRoute.organisation_id == organisation.id,
+                CaseRoute.declined_at.is_(None),
+            )
+            .scalar_subquery()
+        )
+    return sa.case(
+        (Report.status.not_in([s for s in ReportStatus if s.is_open]), sa.null()),
+        (led, Report.resolve_due_at),
+        else_=acknowledge,
+    )
+
+
+_STATUS_ORDER = sa.case(*[(Report.status == s, i) for i, s in enumerate(ReportStatus)], else_=99)
+
+
+_PRIORITY_ORDER = sa.case((Report.priority == Priority.HIGH, 0), else_=1)
+
+
+def inbox_order(filters: InboxFilter, organisation: Organisation | None = None) -> list[Any]:
+    """The ORDER BY of the inbox for ``filters.sort`` (the list and the inbox map share it).
+    "due" is soonest first with nothing due last, by ``due_expression(organisation)``."""
+    if filters.sort == "due":
+        due = due_expression(organisation)
+        return [sa.case((due.is_(None), 1), else_=0), due.asc(), Report.published_at.asc(), Report.id.asc()]
     orders: dict[str, list[Any]] = {
         "oldest": [Report.published_at.asc(), Report.id.asc()],
         "newest": [Report.published_at.desc(), Report.id.desc()],
         "status": [_STATUS_ORDER, Report.published_at.asc(), Report.id.asc()],
+        "priority": [_PRIORITY_ORDER, Report.published_at.asc(), Report.id.asc()],
     }
-    order = orders[filters.sort]
+    return orders[filters.sort]
+
+
+def inbox_is_big(session: Session, organisation: Organisation) -> bool:
+    """Whether more than ``INBOX_COUNT_CAP`` reports are routed to or claimed by
+    ``organisation``: one query that reads at most that many index entries."""
+    ids = inbox_ids(organisation)
+    first = sa.select(ids.c.report_id).limit(INBOX_COUNT_CAP + 1).subquery()
+    return (session.scalar(sa.select(sa.func.count()).select_from(first)) or 0) > INBOX_COUNT_CAP
+
+
+def inbox_select(
+    statement: sa.Select[Any], organisation: Organisation, clauses: list[sa.ColumnElement[bool]], *, big: bool
+) -> sa.Select[Any]:
+    """``statement`` (a select from ``Report``) narrowed to ``organisation``'s inbox and
+    ``clauses``. A small inbox is joined to ``inbox_ids``, so the database starts from the
+    organisation's own rows. A big one (``inbox_is_big``) is not: the database may walk the
+    reports in the page's order (through an index on that order) or through an index on a
+    filter, checking ``in_inbox`` on each, and stop after a page."""
+    if not big:
+        ids = inbox_ids(organisation)
+        statement = statement.join(ids, ids.c.report_id == Report.id)
+    return statement.where(*clauses)
+
+
+def inbox_total(
+    session: Session, organisation: Organisation, clauses: list[sa.ColumnElement[bool]], *, big: bool
+) -> int:
+    """How many reports of ``organisation``'s inbox ``clauses`` match, counting no further than
+    ``INBOX_COUNT_CAP + 1``: one query (the list and the inbox map share it)."""
+    matching = inbox_select(sa.select(sa.literal(1)).select_from(Report), organisation, clauses, big=big)
+    return session.scalar(sa.select(sa.func.count()).select_from(matching.limit(INBOX_COUNT_CAP + 1).subquery())) or 0
+
+
+def inbox(
+    session: Session,
+    organisation: Organisation,
+    filters: InboxFilter,
+    *,
+    page: int,
+    per_page: int,
+    now: dt.datetime | None = None,
+) -> tuple[list[InboxRow], int]:
+    """One page of the reports routed to ``organisation`` (live routes) and the cases it has
+    claimed, with the total (at most ``INBOX_COUNT_CAP + 1``): three queries, whatever the page
+    size."""
+    clauses = inbox_clauses(organisation, filters, now=now or utcnow())
+    lead = aliased(CaseClaim)
+    lead_org = aliased(Organisation)
+    big = inbox_is_big(session, organisation)
+    total = inbox_total(session, organisation, clauses, big=big)
+    order = inbox_order(filters, organisation)
     our_route = aliased(CaseRoute)
     our_claim = aliased(CaseClaim)
+    page_of = sa.select(
+        Report, our_route.routed_at, our_claim.role, lead_org.name, lead_org.is_demo, our_route.acknowledge_due_at
+    )
     rows = session.execute(
-        sa.select(Report, our_route.routed_at, our_claim.role, lead_org.name, lead_org.is_demo)
+        inbox_select(page_of, organisation, clauses, big=big)
         .options(raiseload(Report.photos))
         .outerjoin(
             our_route,
@@ -178,14 +328,13 @@ def inbox(
         .outerjoin(our_claim, sa.and_(our_claim.report_id == Report.id, our_claim.organisation_id == organisation.id))
         .outerjoin(lead, sa.and_(lead.report_id == Report.id, lead.role == ClaimRole.LEAD))
         .outerjoin(lead_org, lead_org.id == lead.organisation_id)
-        .where(*clauses)
         .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     return [
-        InboxRow(report, routed_at, role, None if name is None else (f"{name} (demo)" if is_demo else name))
-        for report, routed_at, role, name, is_demo in rows
+        InboxRow(report, routed_at, role, None if name is None else (f"{name} (demo)" if is_demo else name), due)
+        for report, routed_at, role, name, is_demo, due in rows
     ], total
 
 
@@ -195,11 +344,20 @@ def inbox(
 def _triage_clauses() -> list[sa.ColumnElement[bool]]:
     live = sa.exists().where(CaseRoute.report_id == Report.id, CaseRoute.declined_at.is_(None))
     led = sa.exists().where(CaseClaim.report_id == Report.id, CaseClaim.role == ClaimRole.LEAD)
-    return [Report.published_at.is_not(None), Report.status == ReportStatus.NEW, ~live, ~led]
+    nobody_has_it = sa.and_(Report.status == ReportStatus.NEW, ~live, ~led)
+    # Still unacknowledged past its target (app.coordination.escalation), though routed.
+    escalated = sa.and_(
+        Report.status == ReportStatus.NEW, Report.escalated_at.is_not(None), Report.acknowledged_at.is_(None), ~led
+    )
+    # A possible ASB Community Trigger case (app.coordination.trigger), while it is open.
+    flagged = sa.and_(Report.trigger_flagged_at.is_not(None), Report.status.in_([s for s in ReportStatus if s.is_open]))
+    return [Report.published_at.is_not(None), sa.or_(nobody_has_it, escalated, flagged)]
 
 
 def triage_queue(session: Session, *, page: int, per_page: int) -> tuple[list[Report], int]:
-    """New published reports with no live route and no lead, oldest first, with the total."""
+    """Reports for council triage, oldest first, with the total: new published reports with no
+    live route and no lead; new ones escalated unacknowledged past their target until one is
+    led; and open ones flagged as a possible Community Trigger case."""
     clauses = _triage_clauses()
     total = session.scalar(sa.select(sa.func.count()).select_from(Report).where(*clauses)) or 0
     rows = session.scalars(

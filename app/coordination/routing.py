@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app import permissions
 from app.accounts.models import User
 from app.audit.services import record
-from app.coordination import deadlines
+from app.coordination import deadlines, trigger
 from app.coordination.errors import CoordinationError
 from app.coordination.history import log
 from app.coordination.models import REASON_MAX, CaseRoute, EventKind
@@ -56,7 +56,9 @@ def route_published_report(session: Session, report: Report, *, now: dt.datetime
     """Route a report that has just been published to every organisation that covers it.
 
     Returns the new routes; none means the report is in the triage queue. Called by
-    ``app.reports.services`` on publication; nobody acts, so events have no actor.
+    ``app.reports.services`` on publication; nobody acts, so events have no actor. An
+    anti-social behaviour report is also checked for the Community Trigger hint
+    (``app.coordination.trigger``).
     """
     moment = now or utcnow()
     organisations = matching_organisations(session, report)
@@ -74,6 +76,8 @@ def route_published_report(session: Session, report: Report, *, now: dt.datetime
         target=f"report:{report.id}",
         detail=f"By coverage to {', '.join(o.name for o in organisations)}" if organisations else NO_MATCH,
     )
+    # An anti-social behaviour report may make a Community Trigger case for council triage.
+    trigger.flag_if_needed(session, report, now=moment)
     return routes
 
 

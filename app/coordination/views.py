@@ -15,9 +15,10 @@ from flask_login import current_user, login_required
 
 from app import permissions
 from app.accounts.auth import client_ip
-from app.coordination import claims, queries, routing
+from app.coordination import claims, escalation, handoffs, queries, routing
 from app.coordination.errors import ClaimConflict, CoordinationError
 from app.coordination.models import REASON_MAX, Case
+from app.db import utcnow
 from app.extensions import db
 from app.forms import summary_of
 from app.geography.services import ward_names
@@ -67,22 +68,27 @@ def _my_organisations() -> list[Organisation]:
     return sorted((o for o in mine if permissions.can_view_inbox(current_user, o)), key=lambda o: o.name)
 
 
-@bp.get("/inbox")
-@login_required
-def inbox() -> Any:
+def inbox_organisation() -> Organisation | None:
+    """The organisation whose inbox ``?org=`` names (404 if none such, 403 if the signed-in
+    person may not see it); without ``org``, their only organisation, or None when they must
+    choose (several, or an administrator). Raises Forbidden if they have no inbox at all."""
     org_id = request.args.get("org")
     if org_id is not None:
         organisation = db.session.get(Organisation, _int(org_id) or 0) or abort(404)
         permissions.require(permissions.can_view_inbox(current_user, organisation))
-    else:
-        choices = _my_organisations()
-        permissions.require(bool(choices) or permissions.is_admin(current_user))
-        if len(choices) != 1 or permissions.is_admin(current_user):
-            return render_template("coordination/choose.html", organisations=choices)
-        organisation = choices[0]
-    errors: dict[str, str] = {}
+        return organisation
+    choices = _my_organisations()
+    permissions.require(bool(choices) or permissions.is_admin(current_user))
+    if len(choices) != 1 or permissions.is_admin(current_user):
+        return None
+    return choices[0]
+
+
+def inbox_filter() -> tuple[queries.InboxFilter, dict[str, str]]:
+    """The inbox filters from the query string, and the error for a bad one (with no filters
+    then). The list and the inbox map (app/coordination/performance_views.py) both use this."""
     try:
-        filters = queries.parse_inbox_filter(
+        return queries.parse_inbox_filter(
             db.session,
             ward=request.args.get("ward"),
             category=request.args.get("category"),
@@ -90,10 +96,20 @@ def inbox() -> Any:
             age=request.args.get("age"),
             unclaimed=request.args.get("unclaimed"),
             sort=request.args.get("sort"),
-        )
+            priority=request.args.get("priority"),
+            overdue=request.args.get("overdue"),
+        ), {}
     except FilterError as exc:
-        filters = queries.InboxFilter()
-        errors = {f"filter-{exc.field}": str(exc)}
+        return queries.InboxFilter(), {f"filter-{exc.field}": str(exc)}
+
+
+@bp.get("/inbox")
+@login_required
+def inbox() -> Any:
+    organisation = inbox_organisation()
+    if organisation is None:
+        return render_template("coordination/choose.html", organisations=_my_organisations())
+    filters, errors = inbox_filter()
     per_page = current_app.config["PAGE_SIZE"]
     page = _page_number()
     rows, total = queries.inbox(db.session, organisation, filters, page=page, per_page=per_page)
@@ -106,6 +122,7 @@ def inbox() -> Any:
     return render_template(
         "coordination/inbox.html",
         organisation=organisation,
+        handoffs_offered=handoffs.offered_to(db.session, organisation),
         several=len(_my_organisations()) > 1,
         rows=rows,
         total=total,
@@ -118,6 +135,9 @@ def inbox() -> Any:
         statuses=list(ReportStatus),
         ages=queries.AGES,
         sorts=queries.SORTS,
+        count_cap=queries.INBOX_COUNT_CAP,
+        priorities=queries.PRIORITIES,
+        now=utcnow(),
         errors=errors,
         error_summary=summary_of(errors),
     ), (400 if errors else 200)
@@ -262,6 +282,8 @@ def triage() -> Any:
     declined = queries.declined_by(db.session, [r.id for r in reports])
     return render_template(
         "coordination/triage.html",
+        # Why escalated and Community Trigger reports are here.
+        notes=escalation.triage_notes(db.session, [r.id for r in reports]),
         reports=reports,
         total=total,
         page=page,

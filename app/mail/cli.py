@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.coordination.jobs import run_due
 from app.db import utcnow
 from app.extensions import db
 from app.mail import services
@@ -33,13 +34,14 @@ mail_cli = AppGroup("mail", help="The email outbox.")
     help="Seconds to wait between passes when nothing is due.",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True, help="Emails per pass.")
-@click.option("--once", is_flag=True, help="Make one pass, then exit (for tests and cron).")
+@click.option("--once", is_flag=True, help="Make one pass (and run the jobs due), then exit (for tests and cron).")
 @with_appcontext
 def worker(interval: float, batch_size: int, once: bool) -> None:
     """Send queued emails, retrying with backoff, until stopped (SIGTERM or Ctrl-C).
 
     Each pass first marks emails left `sending` by a dead worker as uncertain, then
-    sends what is due. A stop request lets the email being sent finish first.
+    sends what is due. A stop request lets the email being sent finish first. Between
+    passes it runs the scheduled jobs that are due (`flask jobs list`).
     """
     config = current_app.config
     transport = transport_from_config(config)
@@ -47,6 +49,8 @@ def worker(interval: float, batch_size: int, once: bool) -> None:
     lease = max(LEASE, dt.timedelta(seconds=10 * config["SMTP_TIMEOUT"]))
     if once:
         click.echo(f"Mail worker: {_pass(transport, sender, batch_size, lease, lambda: False)}")
+        for result in run_due(db.session):
+            click.echo(f"Scheduled job {result}")
         return
 
     stopping = threading.Event()
@@ -62,6 +66,8 @@ def worker(interval: float, batch_size: int, once: bool) -> None:
                 report = DeliveryReport()
             if report.attempted or report.uncertain:
                 click.echo(f"{utcnow():%H:%M:%S} {report}")
+            for result in run_due(db.session):  # never raises: a failed job is logged
+                click.echo(f"{utcnow():%H:%M:%S} {result}")
             full_batch = report.attempted >= batch_size and not report.server_unavailable
             if not full_batch:
                 stopping.wait(interval)

@@ -17,6 +17,7 @@ from app import permissions
 from app.accounts.models import User
 from app.accounts.services import AccountError, normalise_email
 from app.audit.services import record
+from app.coordination.working_hours import parse_working_hours
 from app.geography.models import Ward
 from app.partners.models import (
     Membership,
@@ -81,6 +82,12 @@ def _checked_contact(contact_email: str, working_hours: str, errors: dict[str, s
         errors["working_hours"] = "Enter the organisation's working hours, like Monday to Friday, 9am to 5pm"
     elif len(hours) > HOURS_MAX:
         errors["working_hours"] = f"Working hours must be {HOURS_MAX} characters or fewer"
+    else:
+        # Response targets count these hours, so they must be readable (the message says how).
+        try:
+            parse_working_hours(hours)
+        except ValueError as exc:
+            errors["working_hours"] = str(exc)
     return address, hours
 
 
@@ -146,6 +153,7 @@ def update_organisation(
     """
     _require(permissions.can_manage_organisations(by))
     name, sector, address, hours = _checked_details(session, details, organisation)
+    hours_before = organisation.working_hours
     changes = _changes(
         organisation,
         name=name,
@@ -157,24 +165,37 @@ def update_organisation(
     session.flush()
     if changes:
         record(session, "organisation_updated", actor=by, target=_target(organisation), ip=ip, detail=changes)
+    if organisation.working_hours != hours_before:
+        _refresh_deadlines(session, organisation)
 
 
 def update_contact_details(
     session: Session, organisation: Organisation, *, contact_email: str, working_hours: str, by: User, ip: str = ""
 ) -> None:
     """Change the contact email and working hours (the organisation's coordinators, administrators).
+    New working hours recompute the deadlines of the organisation's open cases.
 
-    Raises PartnerError or NotAllowed.
+    Raises PartnerError (also for working hours that cannot be read) or NotAllowed.
     """
     _require(permissions.can_edit_organisation_details(by, organisation))
     errors: dict[str, str] = {}
     address, hours = _checked_contact(contact_email, working_hours, errors)
     if errors:
         raise PartnerError(errors)
+    hours_before = organisation.working_hours
     changes = _changes(organisation, contact_email=address, working_hours=hours)
     session.flush()
     if changes:
         record(session, "organisation_updated", actor=by, target=_target(organisation), ip=ip, detail=changes)
+    if organisation.working_hours != hours_before:
+        _refresh_deadlines(session, organisation)
+
+
+def _refresh_deadlines(session: Session, organisation: Organisation) -> None:
+    """Work out the organisation's open cases' deadlines again in its new working hours."""
+    from app.coordination import deadlines  # the coordination services import this module
+
+    deadlines.refresh_organisation(session, organisation)
 
 
 def _target(organisation: Organisation) -> str:

@@ -309,21 +309,32 @@ def index() -> Any:
     ), (400 if errors else 200)
 
 
-@bp.get("/reports/<int:report_id>")
-def show(report_id: int) -> Any:
+def render_report(report_id: int, *, status: int = 200, **extra: Any) -> Any:
+    """A report's public page (404 unless it is published), with ``extra`` in its context: the
+    updates and the reporter's forms (app/coordination/message_views.py) render it too."""
     report = get_public_report(db.session, report_id)
     if report is None:
         abort(404)
-    just_reported = session.pop(JUST_REPORTED_KEY, None) == report_id
     m = map_layers.report_map(report, ward_outlines(db.session))
     wards = ward_names(db.session)
     return render_template(
         "reports/show.html",
         report=report,
         map=render(m),
-        just_reported=just_reported,
         ward_name=wards.get(report.ward_code) if report.ward_code else None,
-    )
+        **extra,
+    ), status
+
+
+@bp.get("/reports/<int:report_id>")
+def show(report_id: int) -> Any:
+    from app.coordination.message_views import report_page_context
+
+    found = db.session.get(Report, report_id)
+    if found is None or not found.is_published:
+        abort(404)
+    just_reported = session.pop(JUST_REPORTED_KEY, None) == report_id
+    return render_report(report_id, just_reported=just_reported, **report_page_context(found))
 
 
 @bp.get("/photos/<photo_id>.jpg")

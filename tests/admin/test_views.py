@@ -46,11 +46,11 @@ def test_an_administrator_creates_an_organisation_keeping_input_on_error(
     client: FlaskClient, db_session: Session, admin: User
 ) -> None:
     """Does the new-organisation form keep every value on error, then create it (audited)?"""
-    form = {"name": "", "sector": "police", "contact_email": "npt@example.org", "working_hours": "Every day"}
+    form = {"name": "", "sector": "police", "contact_email": "npt@example.org", "working_hours": "Daily, 8am to 8pm"}
     bad = client.post("/admin/organisations/new", data=form)
     assert bad.status_code == 400 and 'href="#name"' in bad.text
     assert 'value="police" checked' in bad.text and 'value="npt@example.org"' in bad.text
-    assert 'value="Every day"' in bad.text
+    assert 'value="Daily, 8am to 8pm"' in bad.text
     good = client.post("/admin/organisations/new", data={**form, "name": "West Midlands Police", "active": "yes"})
     org = db_session.scalar(sa.select(Organisation).where(Organisation.name == "West Midlands Police"))
     assert org is not None and org.sector == Sector.POLICE and org.active
@@ -67,7 +67,7 @@ def test_an_administrator_edits_and_deactivates_an_organisation(
     assert 'value="Old Name"' in page.text and 'value="yes" checked' in page.text
     response = client.post(
         f"/admin/organisations/{org.id}/edit",
-        data={"name": "New Name", "sector": "fire", "contact_email": "fire@example.org", "working_hours": "Always"},
+        data={"name": "New Name", "sector": "fire", "contact_email": "fire@example.org", "working_hours": "24/7"},
     )
     assert response.status_code == 302
     assert (org.name, org.sector, org.active) == ("New Name", Sector.FIRE, False)
@@ -210,7 +210,7 @@ def test_invitations_role_changes_and_admin_edits_reach_the_audit_log_page(
     client.post(f"/admin/organisations/{org.id}/invite-coordinator", data={"email": "c@example.org"})
     membership = org.memberships[0]
     client.post(f"/organisations/{org.id}/members/{membership.id}/role", data={"role": "coordinator"})
-    client.post(f"/organisations/{org.id}/details", data={"contact_email": "d@example.org", "working_hours": "Now"})
+    client.post(f"/organisations/{org.id}/details", data={"contact_email": "d@example.org", "working_hours": "24/7"})
     page = client.get("/admin/audit").text
     for action in ("invitation sent", "role changed", "organisation updated"):
         assert action in page

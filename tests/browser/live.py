@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import re
 import socket
 import threading
 import time
@@ -172,8 +173,26 @@ def wait_for_map_reports(page: Page, timeout: float = 15_000) -> str:
     return page.locator("#map-status").inner_text()
 
 
+# All axe says about a radio that reveals more questions (GOV.UK Frontend's conditional reveal).
+_ONLY_ARIA_EXPANDED = re.compile(
+    r'^Fix all of the following:\s+ARIA attribute is not allowed: aria-expanded="(true|false)"$'
+)
+
+
+def conditional_reveal_radio(violation: dict[str, Any]) -> bool:
+    """Is this axe's known objection to GOV.UK Frontend's conditional reveal, and nothing else:
+    ``aria-expanded`` on radios that reveal more questions? The Design System keeps the
+    attribute on purpose, because screen readers announce it (alphagov/govuk-frontend#979,
+    a documented known issue), so it is not counted as a violation here."""
+    return violation["id"] == "aria-allowed-attr" and all(
+        'type="radio"' in node["html"] and _ONLY_ARIA_EXPANDED.match((node.get("failureSummary") or "").strip())
+        for node in violation["nodes"]
+    )
+
+
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """Run axe-core on the page with the WCAG 2.2 A and AA rules; return its violations."""
+    """Run axe-core on the page with the WCAG 2.2 A and AA rules; return its violations (less
+    the conditional reveal's known one, above)."""
     if not AXE_JS.exists():
         raise RuntimeError(f"{AXE_JS} is missing: run `make assets` (npm ci)")
     page.add_script_tag(path=str(AXE_JS))
@@ -181,7 +200,7 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})""",
         AXE_TAGS,
     )
-    return list(result["violations"])
+    return [v for v in result["violations"] if not conditional_reveal_radio(v)]
 
 
 # Text (and controls) outside tables that run past the right edge of the window. Data tables

@@ -8,6 +8,7 @@ second writer gets the unique violation or "database is locked"; either way ther
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,7 +94,9 @@ def run_together(work: Callable[[str, threading.Barrier], Any]) -> dict[str, Any
         except Exception as exc:  # the outcome is what the test checks
             outcomes[key] = exc
 
-    threads = [threading.Thread(target=run, args=(key,)) for key in ("a", "b")]
+    # Each thread runs in a copy of this one's context, so it has the race app's context too
+    # (claiming the lead emails the reporter, which needs the app's settings).
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(run, key)) for key in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:

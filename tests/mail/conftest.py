@@ -29,6 +29,78 @@ SENDER = "TellUs Coventry <no-reply@tellus.coventry.example>"
 
 # Every variable each email uses, as the accounts and reports code will pass them.
 EXAMPLES: dict[str, dict[str, Any]] = {
+    # Public updates, mentions, replies and merges (app/coordination/notify.py).
+    "case_update": {
+        "reference": "TC-000123",
+        "title": "Fly-tipping behind the shops on Far Gosford Street",
+        "author": "Coventry City Council – Street Services",
+        "body": "We removed the mattresses this morning.\n\nWe will check again on Friday.",
+        "changed": True,
+        "status": "Resolved",
+        "report_url": "http://127.0.0.1:5000/reports/123",
+        "reply_url": "http://127.0.0.1:5000/reports/123/reply/abc123",
+        "reopen_until": "23 December 2026",
+        "is_reporter": True,
+    },
+    "case_mention": {
+        "name": "Priya Shah",
+        "by_name": "Gareth Lloyd",
+        "organisation": "West Midlands Police – Coventry",
+        "kind": "internal note",
+        "audience": "Every organisation on this case",
+        "reference": "TC-000123",
+        "body": "@priya.shah can your team check the CCTV?",
+        "case_url": "http://127.0.0.1:5000/cases/123",
+    },
+    "case_reply": {
+        "organisation": "Coventry City Council – Street Services",
+        "reference": "TC-000123",
+        "title": "Fly-tipping behind the shops on Far Gosford Street",
+        "body": "There are still two bags by the gate.",
+        "reopened": True,
+        "case_url": "http://127.0.0.1:5000/cases/123",
+    },
+    "case_merged": {
+        "reference": "TC-000124",
+        "title": "Mattresses dumped by the shops",
+        "into_reference": "TC-000123",
+        "into_title": "Fly-tipping behind the shops on Far Gosford Street",
+        "into_url": "http://127.0.0.1:5000/reports/123",
+        "is_reporter": True,
+    },
+    # Actions and hand-offs (app/coordination/actions.py, handoffs.py).
+    "action_assigned": {
+        "assignee_name": "Priya Shah",
+        "assigned_by": "Gareth Lloyd",
+        "organisation_name": "Coventry City Council – Street Services",
+        "title": "Clear the mattresses",
+        "details": "Use the small van: the lane is narrow.",
+        "due": "Friday 27 November 2026",
+        "report_reference": "TC-000123",
+        "report_title": "Fly-tipping behind the shops on Far Gosford Street",
+        "action_url": "http://127.0.0.1:5000/cases/123/actions/7",
+    },
+    "handoff_offered": {
+        "from_name": "Coventry City Council – Street Services",
+        "to_name": "Citizen Housing",
+        "offered_by": "Gareth Lloyd",
+        "reason": "The land is yours: the garages belong to the estate.",
+        "report_reference": "TC-000123",
+        "report_title": "Fly-tipping behind the shops on Far Gosford Street",
+        "case_url": "http://127.0.0.1:5000/cases/123",
+    },
+    "handoff_answered": {
+        "accepted": True,
+        "from_name": "Coventry City Council – Street Services",
+        "to_name": "Citizen Housing",
+        "answered_by": "Priya Shah",
+        "answer": "",
+        "note": "From 25 November 2026, Citizen Housing can see the reporter's name and email address; "
+        "Coventry City Council – Street Services no longer can.",
+        "report_reference": "TC-000123",
+        "report_title": "Fly-tipping behind the shops on Far Gosford Street",
+        "case_url": "http://127.0.0.1:5000/cases/123",
+    },
     "confirm_report": {
         "report_reference": "TC-000123",
         "report_title": "Fly-tipping behind the shops on Far Gosford Street",
@@ -46,6 +118,31 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "inviter_name": "Alex Morgan",
         "accept_url": "http://127.0.0.1:5000/invitations/abc123",
         "expires_hours": 72,
+    },
+    "coordinator_digest": {
+        "name": "Gareth Lloyd",
+        "day": "Wednesday 25 November",
+        "inbox_url": "http://127.0.0.1:5000/inbox",
+        "organisations": [
+            {
+                "organisation": {"label": "West Midlands Police – Coventry"},
+                "inbox_url": "http://127.0.0.1:5000/inbox?org=3",
+                "sections": [
+                    {
+                        "title": "Acknowledgements overdue",
+                        "count": 12,
+                        "more": 2,
+                        "entries": [
+                            {
+                                "reference": "TC-000123",
+                                "url": "http://127.0.0.1:5000/cases/123",
+                                "note": "Anti-social behaviour, overdue by 2 days",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     },
 }
 

@@ -117,9 +117,9 @@ def test_a_coordinator_edits_only_their_own_organisations_contact_details(
     mine = make_organisation(members={coordinator: "coordinator"})
     theirs = make_organisation()
     services.update_contact_details(
-        db_session, mine, contact_email="new@example.org", working_hours="Every day", by=coordinator
+        db_session, mine, contact_email="new@example.org", working_hours="Every day, 8am to 8pm", by=coordinator
     )
-    assert (mine.contact_email, mine.working_hours) == ("new@example.org", "Every day")
+    assert (mine.contact_email, mine.working_hours) == ("new@example.org", "Every day, 8am to 8pm")
     with pytest.raises(NotAllowed):
         services.update_contact_details(
             db_session, theirs, contact_email="x@example.org", working_hours="Never", by=coordinator
