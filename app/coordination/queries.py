@@ -76,6 +76,11 @@ class InboxFilter:
     sort: str = "oldest"
     priority: Priority | None = None
     overdue: bool = False
+    open_only: bool = False  # new, acknowledged or in progress: what the inbox shows unless asked
+
+
+# The status filter's value for every status; no value at all means open cases only.
+ANY_STATUS = "all"
 
 
 def parse_inbox_filter(
@@ -90,7 +95,8 @@ def parse_inbox_filter(
     priority: str | None = None,
     overdue: str | None = None,
 ) -> InboxFilter:
-    """Turn query-string values into an ``InboxFilter``. Raises FilterError naming the field."""
+    """Turn query-string values into an ``InboxFilter``: no status means open cases only,
+    ``ANY_STATUS`` every status. Raises FilterError naming the field."""
     ward = (ward or "").strip() or None
     if ward:
         from app.geography.models import Ward
@@ -103,7 +109,8 @@ def parse_inbox_filter(
         if category_id is None:
             raise FilterError("category", "Choose a category from the list")
     chosen_status = None
-    if (status or "").strip():
+    open_only = not (status or "").strip()
+    if (status or "").strip() and (status or "").strip() != ANY_STATUS:
         try:
             chosen_status = ReportStatus((status or "").strip())
         except ValueError:
@@ -121,7 +128,9 @@ def parse_inbox_filter(
         except ValueError:
             raise FilterError("priority", "Choose a priority from the list") from None
     yes = {"1", "on", "true", "yes"}
-    return InboxFilter(ward, category_id, chosen_status, age, unclaimed in yes, sort, chosen_priority, overdue in yes)
+    return InboxFilter(
+        ward, category_id, chosen_status, age, unclaimed in yes, sort, chosen_priority, overdue in yes, open_only
+    )
 
 
 @dataclass
@@ -202,6 +211,8 @@ def inbox_clauses(
         clauses.append(Report.category_id == filters.category_id)
     if filters.status is not None:
         clauses.append(Report.status == filters.status)
+    elif filters.open_only:
+        clauses.append(Report.status.in_([s for s in ReportStatus if s.is_open]))
     if filters.age in _AGE_DAYS:
         clauses.append(Report.published_at >= now - dt.timedelta(days=_AGE_DAYS[filters.age]))
     elif filters.age == "older":

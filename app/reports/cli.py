@@ -42,9 +42,15 @@ def load(count: int, seed: int, if_empty: bool) -> None:
             click.echo(f"  {done:,} reports ({time.perf_counter() - started:.1f} s)")
     if current_app.config["DEMO_MODE"]:
         from app.coordination.demo import load_demo_cases
+        from app.coordination.demo_casework import load_demo_casework, load_demo_targets
 
+        load_demo_targets(db.session)
         routed = load_demo_cases(db.session, now=end, seed=seed)
-        click.echo(f"  routed {routed:,} recent reports to the demo partners")
+        work = load_demo_casework(db.session, now=end, seed=seed)
+        click.echo(
+            f"  routed {routed:,} recent reports to the demo partners, with {work['updates']:,} public updates,"
+            f" {work['actions']:,} actions, {work['notes']:,} notes and {work['handoffs']} lead hand-offs offered"
+        )
     db.session.commit()
     click.echo(f"Generated {count:,} demo reports in {time.perf_counter() - started:.1f} s")
 

@@ -111,6 +111,9 @@ class Report(Base):
         sa.Index("ix_reports_created_at", "created_at"),
         sa.Index("ix_reports_ward_code", "ward_code"),
         sa.Index("ix_reports_category_id", "category_id"),
+        # The partner inbox pages through an organisation's reports in publication order
+        # (docs/benchmarks.md, "Partner inbox").
+        sa.Index("ix_reports_published_at", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

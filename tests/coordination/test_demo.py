@@ -44,3 +44,48 @@ def test_demo_cases_are_realistic_and_keep_the_rules(app: Flask, db_session: Ses
         db_session, some_route.organisation, queries.InboxFilter(), page=1, per_page=10_000, now=END
     )
     assert some_route.report_id in {r.report.id for r in rows} and total == len(rows)
+
+
+def test_demo_casework_gives_cases_targets_updates_actions_notes_and_hand_offs(app: Flask, db_session: Session) -> None:
+    """After the demo load, do demo organisations have response targets, does every status change
+    have its public update, do led cases have actions (some overdue), supported cases notes, and
+    a few leads an open hand-off offer to their supporter, once only?"""
+    from app.coordination.actions import today
+    from app.coordination.demo_casework import load_demo_casework, load_demo_targets
+    from app.coordination.models import (
+        CaseAction,
+        CaseHandoff,
+        CaseMessage,
+        EventKind,
+        HandoffState,
+        MessageKind,
+        ResponseTarget,
+    )
+
+    load_demo_accounts(db_session)
+    list(generate(db_session, count=2000, seed=3, data_dir=app.config["GEO_DATA_DIR"], end=END))
+    assert load_demo_targets(db_session) > 0
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(ResponseTarget)) > 0
+    load_demo_cases(db_session, now=END, seed=3)
+    counts = load_demo_casework(db_session, now=END, seed=3)
+    assert min(counts.values()) > 0, counts
+
+    changes = db_session.scalar(
+        sa.select(sa.func.count()).select_from(CaseEvent).where(CaseEvent.kind == EventKind.STATUS_CHANGED)
+    )
+    updates = db_session.scalar(
+        sa.select(sa.func.count()).select_from(CaseMessage).where(CaseMessage.kind == MessageKind.PUBLIC_UPDATE)
+    )
+    assert changes == updates > 0
+    actions = list(db_session.scalars(sa.select(CaseAction)))
+    assert any(a.status.is_open and a.due_on < today(END) for a in actions), "some actions are overdue"
+    assert any(a.status.is_open and a.due_on >= today(END) for a in actions), "some are on time"
+    # Every action belongs to an organisation with a claim on its case.
+    claimed = set(db_session.execute(sa.select(CaseClaim.report_id, CaseClaim.organisation_id)).tuples())
+    assert all((a.report_id, a.organisation_id) in claimed for a in actions)
+    offers = list(db_session.scalars(sa.select(CaseHandoff)))
+    assert offers and all(o.state == HandoffState.OFFERED for o in offers)
+    assert all((o.report_id, o.to_organisation_id) in claimed for o in offers)
+    # Running it again adds nothing.
+    assert load_demo_targets(db_session) == 0
+    assert set(load_demo_casework(db_session, now=END, seed=3).values()) == {0}

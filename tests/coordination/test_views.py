@@ -248,3 +248,22 @@ def test_claims_are_listed_with_their_role_in_the_inbox(
     login(partners.council_member)
     page = client.get("/inbox")
     assert "Routed to you" in page.text and "Lead: Police" in page.text
+
+
+def test_the_inbox_shows_open_cases_unless_asked_for_every_status(
+    client: FlaskClient, db_session: Session, partners: Partners, make_report: MakeReport, login: Login
+) -> None:
+    """Does the inbox list only open cases (new, acknowledged, in progress) by default, every
+    status with status=all, and one status when chosen?"""
+    open_report = make_report(slug="fly-tipping")
+    done = make_report(slug="fly-tipping")
+    done.status = ReportStatus.RESOLVED
+    db_session.flush()
+    login(partners.council_member)
+    org = partners.council.id
+    default = client.get(f"/inbox?org={org}").text
+    assert open_report.reference in default and done.reference not in default
+    every = client.get(f"/inbox?org={org}&status=all").text
+    assert open_report.reference in every and done.reference in every
+    resolved = client.get(f"/inbox?org={org}&status=resolved").text
+    assert open_report.reference not in resolved and done.reference in resolved
