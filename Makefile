@@ -80,9 +80,9 @@ bench: setup postgres ## Load BENCH_REPORTS reports and time the map API, PostGI
 	$(PY) -m bench.bbox --db spatialite --reports $(BENCH_REPORTS) --keep
 
 bench-inbox: setup postgres ## Time the partner inbox, its map and the performance page at BENCH_REPORTS reports all routed to one organisation (~40 min at 1M; docs/benchmarks.md)
-	$(PY) -m bench.bench_inbox --db postgis --reports $(BENCH_REPORTS) --keep --proposed-index
-	$(PY) -m bench.bench_inbox --db postgis --reports $(BENCH_REPORTS) --keep --cases sort-oldest,ward,map
-	$(PY) -m bench.bench_inbox --db spatialite --reports $(BENCH_REPORTS) --keep --proposed-index
-	$(PY) -m bench.bench_inbox --db spatialite --reports $(BENCH_REPORTS) --keep --cases sort-oldest,ward,map
+	$(PY) -m bench.bench_inbox --db postgis --reports $(BENCH_REPORTS) --keep
+	$(PY) -m bench.bench_inbox --db postgis --reports $(BENCH_REPORTS) --keep --without-index --cases sort-oldest,ward,map
+	$(PY) -m bench.bench_inbox --db spatialite --reports $(BENCH_REPORTS) --keep
+	$(PY) -m bench.bench_inbox --db spatialite --reports $(BENCH_REPORTS) --keep --without-index --cases sort-oldest,ward,map
 
 .PHONY: help system venv assets setup postgres run lint fmt test bench bench-inbox
