@@ -18,18 +18,17 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import noload
 
 from app import permissions
-from app.coordination import queries
 from app.coordination.inbox_map import inbox_points
 from app.coordination.performance import AGE_BUCKETS, Performance, parse_period, performance, plain_duration
-from app.coordination.views import _int, _my_organisations, bp, inbox_filter, inbox_organisation
+from app.coordination.views import _int, _my_organisations, bp, inbox_filter, inbox_form_context, inbox_organisation
 from app.db import utcnow
 from app.extensions import db
 from app.forms import summary_of
-from app.geography.services import ward_names, ward_outlines
+from app.geography.services import ward_outlines
 from app.maps import base_map, render
 from app.partners.models import Organisation
 from app.reports.categories import all_categories
-from app.reports.models import Category, ReportStatus
+from app.reports.models import Category
 
 # --- Partnership performance ---------------------------------------------------------------------
 
@@ -215,13 +214,5 @@ def inbox_map() -> Any:
         shown=len(points),
         limit=limit,
         total=total,
-        args=args,
-        wards=ward_names(db.session),
-        categories=all_categories(db.session),
-        statuses=list(ReportStatus),
-        ages=queries.AGES,
-        sorts=queries.SORTS,
-        count_cap=queries.INBOX_COUNT_CAP,
-        errors=errors,
-        error_summary=summary_of(errors),
+        **inbox_form_context(args, errors),
     ), (400 if errors else 200)

@@ -103,6 +103,22 @@ def inbox_filter() -> tuple[queries.InboxFilter, dict[str, str]]:
         return queries.InboxFilter(), {f"filter-{exc.field}": str(exc)}
 
 
+def inbox_form_context(args: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """What the inbox filter form (_inbox_filters.html) needs, for the list and the map alike."""
+    return {
+        "args": args,
+        "wards": ward_names(db.session),
+        "categories": all_categories(db.session),
+        "statuses": list(ReportStatus),
+        "ages": queries.AGES,
+        "sorts": queries.SORTS,
+        "priorities": queries.PRIORITIES,
+        "count_cap": queries.INBOX_COUNT_CAP,
+        "errors": errors,
+        "error_summary": summary_of(errors),
+    }
+
+
 @bp.get("/inbox")
 @login_required
 def inbox() -> Any:
@@ -129,17 +145,8 @@ def inbox() -> Any:
         page=page,
         last_page=last_page,
         per_page=per_page,
-        args=args,
-        wards=ward_names(db.session),
-        categories=all_categories(db.session),
-        statuses=list(ReportStatus),
-        ages=queries.AGES,
-        sorts=queries.SORTS,
-        count_cap=queries.INBOX_COUNT_CAP,
-        priorities=queries.PRIORITIES,
         now=utcnow(),
-        errors=errors,
-        error_summary=summary_of(errors),
+        **inbox_form_context(args, errors),
     ), (400 if errors else 200)
 
 
