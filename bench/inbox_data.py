@@ -70,8 +70,11 @@ WHERE published_at IS NOT NULL
 """
 
 _ROUTES = """
-INSERT INTO case_routes (report_id, organisation_id, routed_at, reason, decline_reason, acknowledge_due_at)
-SELECT id, :org, published_at, '', '', acknowledge_due_at FROM reports WHERE published_at IS NOT NULL
+INSERT INTO case_routes (report_id, organisation_id, routed_at, reason, decline_reason, acknowledge_due_at, due_at)
+SELECT id, :org, published_at, '', '', acknowledge_due_at,
+  CASE WHEN status = 'new' THEN acknowledge_due_at
+       WHEN status IN ('acknowledged', 'in_progress') THEN resolve_due_at END
+FROM reports WHERE published_at IS NOT NULL
 """
 
 _LEADS = """

@@ -9,6 +9,8 @@ has set none, ``DEFAULT``; a high-risk case shortens them (``working_time.target
   kept, so that ``acknowledged_at`` can be compared with it.
 - The report's ``resolve_due_at`` is the lead's resolve target counted from publication, so a
   hand-off does not restart the resident's clock; it is empty while nobody leads.
+- Each route's ``due_at`` is what that organisation has due next (``route_due_at``): the
+  inbox's "due soonest" order and its "overdue" filter read it through an index.
 
 ``refresh`` recomputes all of these and is called whenever their inputs change: routing,
 declining, claiming the lead, a hand-off, a priority change, a reopening, a coordinator
@@ -187,7 +189,30 @@ def _refresh_batch(session: Session, reports: list[Report]) -> int:
                 report.published_at, hours_of(lead.organisation)
             )
         _set(report, "resolve_due_at", resolve_due)
+        for route in routes_of.get(report.id, []):
+            _set(route, "due_at", route_due_at(report, route, led=lead is not None))
     return len(reports)
+
+
+def sync_due_at(session: Session, report: Report) -> None:
+    """Set each of ``report``'s routes' ``due_at`` from the deadlines and status it has now,
+    without recomputing the deadlines (``refresh`` does both). Flushes."""
+    routes = session.scalars(sa.select(CaseRoute).where(CaseRoute.report_id == report.id))
+    led = session.scalar(
+        sa.select(sa.exists().where(CaseClaim.report_id == report.id, CaseClaim.role == ClaimRole.LEAD))
+    )
+    for route in routes:
+        _set(route, "due_at", route_due_at(report, route, led=bool(led)))
+    session.flush()
+
+
+def route_due_at(report: Report, route: CaseRoute, *, led: bool) -> dt.datetime | None:
+    """What ``route``'s organisation has due next on ``report`` (``CaseRoute.due_at``, which the
+    inbox sorts by): its own acknowledgement while nobody leads the report, then the lead's
+    resolution; None for a declined route or a report that is not open."""
+    if route.declined_at is not None or not report.status.is_open:
+        return None
+    return report.resolve_due_at if led else route.acknowledge_due_at
 
 
 def _set(row: object, name: str, value: dt.datetime | None) -> None:

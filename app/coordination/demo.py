@@ -129,6 +129,8 @@ def load_demo_cases(session: Session, *, now: dt.datetime, seed: int = 2026, day
             times["acknowledge_due_at"] = min(
                 r["acknowledge_due_at"] for r in routes[-len(matched) :] if r["acknowledge_due_at"] is not None
             )
+            for r in routes[-len(matched) :]:
+                r["due_at"] = r["acknowledge_due_at"]  # deadlines.route_due_at: nobody leads it yet
             continue
         # Acknowledged before now; the deadline is kept as it stood then (all routes live).
         times["acknowledge_due_at"] = min(r["acknowledge_due_at"] for r in routes[-len(matched) :])
@@ -137,6 +139,8 @@ def load_demo_cases(session: Session, *, now: dt.datetime, seed: int = 2026, day
         claimed_at = published + min(delay, elapsed * 0.5)
         times["acknowledged_at"] = claimed_at
         times["resolve_due_at"] = targets(lead, category_id, priority).resolve.deadline(published, hours_of(lead))
+        for r in routes[-len(matched) :]:
+            r["due_at"] = times["resolve_due_at"] if status.is_open else None  # deadlines.route_due_at
         claims.append(_claim(report_id, lead, ClaimRole.LEAD, claimed_at, members, rng))
         event(report_id, claimed_at, EventKind.CLAIMED, lead, new="lead")
         event(

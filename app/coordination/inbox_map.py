@@ -70,15 +70,16 @@ def inbox_points(
     """The first ``limit`` reports of ``organisation``'s inbox with ``filters`` (in the order
     the filters ask for), and how many there are in all (at most ``queries.INBOX_COUNT_CAP + 1``):
     three queries, whatever ``limit``."""
-    clauses = queries.inbox_clauses(organisation, filters, now=now or utcnow())
+    moment = now or utcnow()
+    clauses = queries.inbox_clauses(organisation, filters, now=moment)
     big = queries.inbox_is_big(session, organisation)
     total = queries.inbox_total(session, organisation, clauses, big=big)
     points = sa.select(
         Report.id, Report.title, Category.name, Category.sensitive, Report.status, Report.lat, Report.lon
-    ).join(Category, Category.id == Report.category_id)
+    ).select_from(Report)
     rows = session.execute(
-        queries.inbox_select(points, organisation, clauses, big=big)
-        .order_by(*queries.inbox_order(filters, organisation))
-        .limit(limit)
+        queries.inbox_ordered(points, organisation, filters, now=moment, big=big, limit=limit).join(
+            Category, Category.id == Report.category_id
+        )
     ).all()
     return [MapPoint(*row) for row in rows], total

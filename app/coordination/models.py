@@ -86,12 +86,17 @@ class CaseRoute(Base):
     """
 
     __tablename__ = "case_routes"
-    __table_args__ = (sa.UniqueConstraint("report_id", "organisation_id", name="one_route_per_org"),)
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "organisation_id", name="one_route_per_org"),
+        # The inbox's "due soonest" walks an organisation's routes in due order and stops after
+        # a page (docs/benchmarks.md); it also serves every lookup by organisation.
+        sa.Index("ix_case_routes_organisation_id_due_at", "organisation_id", "due_at", "report_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Indexed by the unique constraint, which leads with report_id.
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
-    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
     routed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str] = mapped_column(
         sa.String(REASON_MAX), default="", comment="Empty when routed automatically by coverage"
@@ -103,6 +108,11 @@ class CaseRoute(Base):
     decline_reason: Mapped[str] = mapped_column(sa.String(REASON_MAX), default="")
     acknowledge_due_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, comment="This organisation's acknowledgement target for the report"
+    )
+    due_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime,
+        comment="What this organisation has due next on an open report: its acknowledgement target "
+        "while nobody leads it, then the lead's resolution target; empty when declined or not open",
     )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)

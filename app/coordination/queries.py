@@ -64,6 +64,7 @@ SORTS = {
 }
 PRIORITIES = {p.value: p.label for p in Priority}
 _AGE_DAYS = {"day": 1, "week": 7, "month": 30}
+OPEN_STATUSES = [s for s in ReportStatus if s.is_open]
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,14 @@ def inbox_clauses(
     """The WHERE clauses on ``Report`` for ``organisation``'s inbox with ``filters``: the
     reports routed to it (live routes) or claimed by it, published, and matching every
     filter. The list and the inbox map (``app.coordination.inbox_map``) both use these."""
-    clauses: list[sa.ColumnElement[bool]] = [in_inbox(organisation), Report.published_at.is_not(None)]
+    return [in_inbox(organisation), *filter_clauses(organisation, filters, now=now)]
+
+
+def filter_clauses(
+    organisation: Organisation, filters: InboxFilter, *, now: dt.datetime
+) -> list[sa.ColumnElement[bool]]:
+    """``inbox_clauses`` without the membership test: published, and matching every filter."""
+    clauses: list[sa.ColumnElement[bool]] = [Report.published_at.is_not(None)]
     if filters.ward:
         clauses.append(Report.ward_code == filters.ward)
     if filters.category_id is not None:
@@ -212,7 +220,7 @@ def inbox_clauses(
     if filters.status is not None:
         clauses.append(Report.status == filters.status)
     elif filters.open_only:
-        clauses.append(Report.status.in_([s for s in ReportStatus if s.is_open]))
+        clauses.append(Report.status.in_(OPEN_STATUSES))
     if filters.age in _AGE_DAYS:
         clauses.append(Report.published_at >= now - dt.timedelta(days=_AGE_DAYS[filters.age]))
     elif filters.age == "older":
@@ -222,53 +230,100 @@ def inbox_clauses(
     if filters.priority is not None:
         clauses.append(Report.priority == filters.priority)
     if filters.overdue:
-        clauses.append(due_expression(organisation) < now)
+        # An alias, so that the EXISTS stays self-contained inside a walk that joins CaseRoute.
+        ours = aliased(CaseRoute)
+        clauses.append(
+            sa.exists().where(
+                ours.report_id == Report.id,
+                ours.organisation_id == organisation.id,
+                ours.declined_at.is_(None),
+                ours.due_at < now,
+            )
+        )
     return clauses
 
 
-def due_expression(organisation: Organisation | None) -> sa.ColumnElement[dt.datetime | None]:
-    """When an open report in ``organisation``'s inbox is next due: the organisation's own
-    acknowledgement target while nobody leads it, then the lead's resolve target; NULL once
-    it is resolved or closed. Without an organisation, the report's earliest acknowledgement
-    target stands in for the organisation's own."""
-    led = sa.exists().where(CaseClaim.report_id == Report.id, CaseClaim.role == ClaimRole.LEAD)
-    acknowledge: Any = Report.acknowledge_due_at
-    if organisation is not None:
-        acknowledge = (
-            sa.select(CaseRoute.acknowledge_due_at)
-            .where(
-                CaseRoute.report_id == Report.id,
-                CaseRoute.organisation_id == organisation.id,
-                CaseRoute.declined_at.is_(None),
-            )
-            .scalar_subquery()
+def _statuses(filters: InboxFilter) -> list[ReportStatus]:
+    if filters.status is not None:
+        return [filters.status]
+    return OPEN_STATUSES if filters.open_only else list(ReportStatus)
+
+
+def _walks(
+    organisation: Organisation, filters: InboxFilter, *, now: dt.datetime, big: bool, limit: int
+) -> list[sa.Select[Any]]:
+    """The index walks that make up a ranked sort, each ``(id, rank, sort_at)`` in its own order
+    and cut at ``limit`` rows: one per status in lifecycle order, one per priority (high risk
+    first), or for "due" the organisation's routes in due order (``CaseRoute.due_at``, whose
+    index starts with the organisation) followed by the reports with nothing due (resolved
+    and closed, in publication order). The first ``limit`` rows of the whole sort are among
+    the first ``limit`` of each walk, so no walk reads further than that."""
+    everything = inbox_clauses(organisation, filters, now=now)
+    by_publication: list[Any] = [Report.published_at.asc(), Report.id.asc()]
+
+    def walk(rank: int, clause: sa.ColumnElement[bool]) -> sa.Select[Any]:
+        columns = sa.select(Report.id, sa.literal(rank, sa.Integer).label("rank"), Report.published_at.label("sort_at"))
+        return inbox_select(columns.select_from(Report), organisation, [*everything, clause], big=big).order_by(
+            *by_publication
         )
-    return sa.case(
-        (Report.status.not_in([s for s in ReportStatus if s.is_open]), sa.null()),
-        (led, Report.resolve_due_at),
-        else_=acknowledge,
+
+    walks: list[sa.Select[Any]] = []
+    if filters.sort == "status":
+        walks = [walk(list(ReportStatus).index(s), Report.status == s) for s in _statuses(filters)]
+    elif filters.sort == "priority":
+        chosen = [filters.priority] if filters.priority is not None else [Priority.HIGH, Priority.STANDARD]
+        walks = [walk(rank, Report.priority == p) for rank, p in enumerate(chosen)]
+    else:
+        due = (
+            sa.select(Report.id, sa.literal(0, sa.Integer).label("rank"), CaseRoute.due_at.label("sort_at"))
+            .select_from(Report)
+            .join(
+                CaseRoute,
+                sa.and_(CaseRoute.report_id == Report.id, _live_route(organisation), CaseRoute.due_at.is_not(None)),
+            )
+            .where(*filter_clauses(organisation, filters, now=now))
+            .order_by(CaseRoute.due_at.asc(), CaseRoute.report_id.asc())
+        )
+        walks = [due] + [walk(1, Report.status == s) for s in _statuses(filters) if not s.is_open]
+    return [w.limit(limit) for w in walks]
+
+
+def inbox_ordered(
+    statement: sa.Select[Any],
+    organisation: Organisation,
+    filters: InboxFilter,
+    *,
+    now: dt.datetime,
+    big: bool,
+    limit: int,
+    offset: int = 0,
+) -> sa.Select[Any]:
+    """``statement`` (a select from ``Report``) narrowed to ``organisation``'s inbox with
+    ``filters``, in the order ``filters.sort`` asks for, ``limit`` rows from ``offset`` (the list
+    and the inbox map share it).
+
+    Every order is read through an index and stops after the page (docs/benchmarks.md):
+    oldest and newest walk ``reports (published_at, id)``; status, priority and "due soonest"
+    join the union of a few walks, each cut at ``offset + limit`` rows (``_walks``)."""
+    if filters.sort in ("oldest", "newest"):
+        clauses = inbox_clauses(organisation, filters, now=now)
+        order = [Report.published_at, Report.id]
+        return (
+            inbox_select(statement, organisation, clauses, big=big)
+            .order_by(*(o.desc() if filters.sort == "newest" else o.asc() for o in order))
+            .limit(limit)
+            .offset(offset)
+        )
+    walks = [w.subquery() for w in _walks(organisation, filters, now=now, big=big, limit=offset + limit)]
+    # Each walk is wrapped in a subquery: SQLite refuses ORDER BY and LIMIT on a compound's parts.
+    parts = [sa.select(w.c.id, w.c.rank, w.c.sort_at) for w in walks]
+    ranked = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("ranked")
+    return (
+        statement.join(ranked, ranked.c.id == Report.id)
+        .order_by(ranked.c.rank, ranked.c.sort_at, ranked.c.id)
+        .limit(limit)
+        .offset(offset)
     )
-
-
-_STATUS_ORDER = sa.case(*[(Report.status == s, i) for i, s in enumerate(ReportStatus)], else_=99)
-
-
-_PRIORITY_ORDER = sa.case((Report.priority == Priority.HIGH, 0), else_=1)
-
-
-def inbox_order(filters: InboxFilter, organisation: Organisation | None = None) -> list[Any]:
-    """The ORDER BY of the inbox for ``filters.sort`` (the list and the inbox map share it).
-    "due" is soonest first with nothing due last, by ``due_expression(organisation)``."""
-    if filters.sort == "due":
-        due = due_expression(organisation)
-        return [sa.case((due.is_(None), 1), else_=0), due.asc(), Report.published_at.asc(), Report.id.asc()]
-    orders: dict[str, list[Any]] = {
-        "oldest": [Report.published_at.asc(), Report.id.asc()],
-        "newest": [Report.published_at.desc(), Report.id.desc()],
-        "status": [_STATUS_ORDER, Report.published_at.asc(), Report.id.asc()],
-        "priority": [_PRIORITY_ORDER, Report.published_at.asc(), Report.id.asc()],
-    }
-    return orders[filters.sort]
 
 
 def inbox_is_big(session: Session, organisation: Organisation) -> bool:
@@ -314,19 +369,19 @@ def inbox(
     """One page of the reports routed to ``organisation`` (live routes) and the cases it has
     claimed, with the total (at most ``INBOX_COUNT_CAP + 1``): three queries, whatever the page
     size."""
-    clauses = inbox_clauses(organisation, filters, now=now or utcnow())
+    moment = now or utcnow()
+    clauses = inbox_clauses(organisation, filters, now=moment)
     lead = aliased(CaseClaim)
     lead_org = aliased(Organisation)
     big = inbox_is_big(session, organisation)
     total = inbox_total(session, organisation, clauses, big=big)
-    order = inbox_order(filters, organisation)
     our_route = aliased(CaseRoute)
     our_claim = aliased(CaseClaim)
     page_of = sa.select(
         Report, our_route.routed_at, our_claim.role, lead_org.name, lead_org.is_demo, our_route.acknowledge_due_at
-    )
+    ).select_from(Report)
     rows = session.execute(
-        inbox_select(page_of, organisation, clauses, big=big)
+        inbox_ordered(page_of, organisation, filters, now=moment, big=big, limit=per_page, offset=(page - 1) * per_page)
         .options(raiseload(Report.photos))
         .outerjoin(
             our_route,
@@ -339,9 +394,6 @@ def inbox(
         .outerjoin(our_claim, sa.and_(our_claim.report_id == Report.id, our_claim.organisation_id == organisation.id))
         .outerjoin(lead, sa.and_(lead.report_id == Report.id, lead.role == ClaimRole.LEAD))
         .outerjoin(lead_org, lead_org.id == lead.organisation_id)
-        .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     ).all()
     return [
         InboxRow(report, routed_at, role, None if name is None else (f"{name} (demo)" if is_demo else name), due)
@@ -361,7 +413,7 @@ def _triage_clauses() -> list[sa.ColumnElement[bool]]:
         Report.status == ReportStatus.NEW, Report.escalated_at.is_not(None), Report.acknowledged_at.is_(None), ~led
     )
     # A possible ASB Community Trigger case (app.coordination.trigger), while it is open.
-    flagged = sa.and_(Report.trigger_flagged_at.is_not(None), Report.status.in_([s for s in ReportStatus if s.is_open]))
+    flagged = sa.and_(Report.trigger_flagged_at.is_not(None), Report.status.in_(OPEN_STATUSES))
     return [Report.published_at.is_not(None), sa.or_(nobody_has_it, escalated, flagged)]
 
 

@@ -103,6 +103,10 @@ class Category(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+# The rows the escalation job may pick: matched by ``escalation.overdue_clauses``.
+ESCALATION_WHERE = "status = 'new' AND acknowledged_at IS NULL AND escalated_at IS NULL"
+
+
 class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
@@ -114,6 +118,17 @@ class Report(Base):
         # The partner inbox pages through an organisation's reports in publication order
         # (docs/benchmarks.md, "Partner inbox").
         sa.Index("ix_reports_published_at", "published_at", "id"),
+        # Its status and priority sorts walk one status (or priority) at a time in that order.
+        sa.Index("ix_reports_status_published_at", "status", "published_at", "id"),
+        sa.Index("ix_reports_priority_published_at", "priority", "published_at", "id"),
+        # The escalation job's scan (app.coordination.escalation) reads only what it may escalate.
+        sa.Index(
+            "ix_reports_awaiting_escalation",
+            "acknowledge_due_at",
+            "id",
+            sqlite_where=sa.text(ESCALATION_WHERE),
+            postgresql_where=sa.text(ESCALATION_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -175,22 +175,19 @@ def test_a_big_inbox_counts_to_the_cap_and_lists_the_same_order_either_way(
 ) -> None:
     """Beyond INBOX_COUNT_CAP, do the list and the map say "More than" the cap, and does the
     list (walked in order) show the same reports in the same order, for every sort, as a small
-    inbox (gathered, then sorted) does, claims without a live route included, once each?"""
+    inbox (gathered, then sorted) does, a report with both a route and a claim once?"""
     import datetime as dt
 
     from app.coordination import queries
-    from app.coordination.models import CaseClaim, CaseRoute, ClaimRole
     from app.db import utcnow
 
     now = utcnow()
     reports = [make_report(slug="fly-tipping", created_at=now - dt.timedelta(hours=h)) for h in (5, 1, 3, 2, 4)]
     claim_case(db_session, reports[2], partners.council, role="lead", by=partners.council_member)
-    # A claim with no live route (a hand-off to an organisation it was never routed to, say)
-    # is in the inbox; one with a live route too (the lead above) is there once.
-    claimed = make_report(slug="noise")
-    db_session.add(CaseRoute(report_id=claimed.id, organisation_id=partners.council.id, declined_at=now))
-    db_session.add(CaseClaim(report_id=claimed.id, organisation_id=partners.council.id, role=ClaimRole.SUPPORTING))
-    db_session.flush()
+    # A supporting claim beside a live route: in the inbox once. (Every claim has a live route:
+    # claims need one, a claimed route cannot be declined, a hand-off routes the receiver.)
+    claimed = make_report(slug="litter")
+    claim_case(db_session, claimed, partners.council, role="supporting", by=partners.council_member)
     login(partners.council_member)
     org = partners.council.id
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.coordination import timing
+from app.coordination import deadlines, timing
 from app.coordination.claims import claim_case
 from app.coordination.timing import TimingState, against, duration_text, when
 from app.coordination.working_time import LONDON
@@ -131,7 +131,7 @@ def _overdue(db_session: Session, report: Report, hours: int) -> None:
     report.acknowledge_due_at = moment
     if case.lead is not None:
         report.resolve_due_at = moment
-    db_session.flush()
+    deadlines.sync_due_at(db_session, report)
 
 
 def test_the_inbox_shows_what_is_due_and_filters_and_sorts_by_it(
@@ -149,7 +149,7 @@ def test_the_inbox_shows_what_is_due_and_filters_and_sorts_by_it(
     _overdue(db_session, soon, -2)
     _overdue(db_session, ours, 5)
     closed.status = ReportStatus.CLOSED
-    db_session.flush()
+    deadlines.sync_due_at(db_session, closed)
     login(partners.council_member)
     org = partners.council.id
     page = client.get(f"/inbox?org={org}").text
@@ -176,7 +176,7 @@ def test_the_inbox_uses_our_own_acknowledgement_target_not_another_organisations
     police_route = case.route_of(partners.police)
     assert police_route is not None
     police_route.acknowledge_due_at = dt.datetime.now(UTC) - dt.timedelta(hours=1)
-    db_session.flush()
+    deadlines.sync_due_at(db_session, report)
     login(partners.council_member)
     assert report.reference not in client.get(f"/inbox?org={partners.council.id}&overdue=1").text
     client.post("/sign-out")
