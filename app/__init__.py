@@ -38,15 +38,17 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from app.coordination.views import bp as coordination_bp
     from app.errors import register_error_handlers
     from app.geography.cli import geo_cli
+    from app.hotspots.cli import hotspots_cli
+    from app.hotspots.views import bp as hotspots_bp
     from app.mail.cli import mail_cli, worker
     from app.pages.views import bp as pages_bp
     from app.partners.views import bp as partners_bp
     from app.reports.cli import demo_cli, reports_cli
     from app.reports.views import bp as reports_bp
 
-    for blueprint in (pages_bp, reports_bp, accounts_bp, partners_bp, coordination_bp, admin_bp):
+    for blueprint in (pages_bp, reports_bp, accounts_bp, partners_bp, coordination_bp, admin_bp, hotspots_bp):
         app.register_blueprint(blueprint)
-    for group in (geo_cli, demo_cli, reports_cli, mail_cli, worker, jobs_cli):
+    for group in (geo_cli, demo_cli, reports_cli, mail_cli, worker, jobs_cli, hotspots_cli):
         app.cli.add_command(group)
     register_error_handlers(app)
     return app

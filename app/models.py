@@ -15,6 +15,7 @@ from app.coordination.models import (
     ResponseTarget,
 )
 from app.geography.models import CityBoundary, Postcode, Ward
+from app.hotspots.models import AlertDelivery, AlertSubscription, Finding, HexCount, WardDeprivation, WardPopulation
 from app.mail.models import OutboxEmail
 from app.partners.models import (
     Invitation,
@@ -27,6 +28,8 @@ from app.partners.models import (
 from app.reports.models import Category, Photo, Report, ReportCell, ReportFollower, ReportSupport
 
 __all__ = [
+    "AlertDelivery",
+    "AlertSubscription",
     "AuditEvent",
     "CaseAction",
     "CaseClaim",
@@ -38,6 +41,8 @@ __all__ = [
     "CaseRoute",
     "Category",
     "CityBoundary",
+    "Finding",
+    "HexCount",
     "Invitation",
     "JobRun",
     "Membership",
@@ -56,5 +61,7 @@ __all__ = [
     "User",
     "UserSession",
     "Ward",
+    "WardDeprivation",
     "WardOfficerWard",
+    "WardPopulation",
 ]

@@ -41,6 +41,8 @@ class Permission(enum.StrEnum):
     PERFORMANCE_READ = "coordination:performance:read"
     TARGETS_MANAGE = "coordination:targets:manage"
     CASES_PRIORITISE = "coordination:cases:prioritise"
+    DASHBOARD_READ = "hotspots:dashboard:read"
+    ALERTS_MANAGE = "hotspots:alerts:manage"
 
 
 class Role(enum.StrEnum):
@@ -81,10 +83,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PERFORMANCE_READ,
             Permission.CASES_PRIORITISE,
             Permission.TARGETS_MANAGE,
+            Permission.DASHBOARD_READ,
+            Permission.ALERTS_MANAGE,
         }
     ),
     Role.WARD_OFFICER: frozenset(
-        {Permission.ACCOUNT_SELF, Permission.REPORT_EXACT_LOCATION, Permission.REPORT_PRIVATE_DETAILS}
+        {
+            Permission.ACCOUNT_SELF,
+            Permission.REPORT_EXACT_LOCATION,
+            Permission.REPORT_PRIVATE_DETAILS,
+            Permission.DASHBOARD_READ,
+            Permission.ALERTS_MANAGE,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }
@@ -436,6 +446,58 @@ def can_merge(user: object, case: Case) -> bool:
         return True
     lead = case.lead
     return lead is not None and can_work_on_case(user, case, lead.organisation)
+
+
+# --- The ward dashboard, alerts and exports (app/hotspots) -------------------------------------
+
+# Which categories someone may see in a ward on the dashboard: None means every category.
+WardScope = dict[str, frozenset[int] | None]
+
+
+def can_view_dashboard(user: object) -> bool:
+    """May ``user`` open the ward dashboard at all: ward officers, coordinators of an active
+    organisation, and administrators. ``dashboard_scope`` says which wards and categories."""
+    return has(user, Permission.DASHBOARD_READ)
+
+
+def dashboard_scope(user: object, all_wards: list[str] | set[str] | frozenset[str]) -> WardScope:
+    """The wards ``user`` may see on the dashboard (and watch, and export), each with the
+    categories allowed there (None: every category). Administrators: every ward in
+    ``all_wards``, every category. Ward officers: their wards, every category. Coordinators:
+    their organisations' coverage, wards × categories. Someone with several roles gets the
+    union. Empty for everyone else."""
+    person = _user(user)
+    if person is None:
+        return {}
+    if person.is_admin:
+        return dict.fromkeys(all_wards)
+    scope: WardScope = {}
+    for membership in person.memberships:
+        organisation = membership.organisation
+        if not organisation.active or membership.role != OrgRole.COORDINATOR:
+            continue
+        for ward in organisation.ward_codes:
+            held = scope.get(ward, frozenset())
+            if held is not None:
+                scope[ward] = held | frozenset(organisation.category_ids)
+    for ward in person.ward_codes:
+        scope[ward] = None
+    return scope
+
+
+def can_see_ward(user: object, ward_code: str, category_id: int | None = None) -> bool:
+    """May ``user`` see ``ward_code`` (in ``category_id``, or in some category when None) on the
+    dashboard, watch it for alerts, and export it?"""
+    scope = dashboard_scope(user, {ward_code})
+    if ward_code not in scope:
+        return False
+    allowed = scope[ward_code]
+    return allowed is None or category_id is None or category_id in allowed
+
+
+def can_manage_alerts(user: object) -> bool:
+    """Alert subscriptions and past alerts: whoever may see the dashboard."""
+    return has(user, Permission.ALERTS_MANAGE)
 
 
 def require(allowed: bool) -> None:

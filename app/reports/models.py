@@ -149,6 +149,10 @@ class Report(Base):
         Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
     )
     ward_code: Mapped[str] = mapped_column(sa.String(9))
+    # H3 cells of the public location (app.hotspots.counts keeps them): resolution 9 for a
+    # ward's view, 8 for the city's (docs/hotspots.md).
+    h3_r9: Mapped[int | None] = mapped_column(sa.BigInteger)
+    h3_r8: Mapped[int | None] = mapped_column(sa.BigInteger)
     ward_vintage: Mapped[str] = mapped_column(sa.String(7))
     reporter_name: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
     show_name: Mapped[bool] = mapped_column(default=False)

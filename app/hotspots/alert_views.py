@@ -1,0 +1,1 @@
+"""Alert subscriptions and past alerts (routes on ``app.hotspots.views.bp``)."""
