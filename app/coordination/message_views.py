@@ -11,6 +11,7 @@ Every view: load (404), authorise with app.permissions (403), validate, call a s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -278,52 +279,46 @@ def _back(case: Case, token: str | None) -> Any:
     return redirect(url_for("reports.show", report_id=case.report.id, _anchor="updates"))
 
 
-@bp.post("/reports/<int:report_id>/reply")
-@limiter.limit("20 per hour", methods=["POST"])
-def reply(report_id: int) -> Any:
+def _as_reporter(report_id: int, prefix: str, act: Callable[[Case, str | None, Any], object], success: str) -> Any:
+    """A reporter's reply or reopening (``act(case, token, by)``), signed in or through the
+    emailed link: 403 without either, the link's problem page for a bad link, the report page
+    with the form's errors (an error about the status shown at the updates), else back."""
     case = _published(report_id)
     token = _reporter_token(case)
     try:
-        messages.reply(
-            db.session,
-            case,
-            body=request.form.get("reply-body", ""),
-            by=current_user if current_user.is_authenticated else None,
-            token=token,
-            ip=client_ip(),
-        )
+        act(case, token, current_user if current_user.is_authenticated else None)
     except notify.ReplyLinkError as exc:
         return _link_problem(case.report, str(exc))
     except NotAllowed:
         abort(403)
     except CoordinationError as exc:
-        return _render_report(case, token, _errors("reply", exc))
-    flash("Your reply has been sent to the organisations working on your report.", "success")
+        errors = _errors(prefix, exc)
+        if f"{prefix}-status" in errors:
+            errors["updates"] = errors.pop(f"{prefix}-status")
+        return _render_report(case, token, errors)
+    flash(success, "success")
     return _back(case, token)
+
+
+@bp.post("/reports/<int:report_id>/reply")
+@limiter.limit("20 per hour", methods=["POST"])
+def reply(report_id: int) -> Any:
+    body = request.form.get("reply-body", "")
+    return _as_reporter(
+        report_id,
+        "reply",
+        lambda case, token, by: messages.reply(db.session, case, body=body, by=by, token=token, ip=client_ip()),
+        "Your reply has been sent to the organisations working on your report.",
+    )
 
 
 @bp.post("/reports/<int:report_id>/reopen")
 @limiter.limit("20 per hour", methods=["POST"])
 def reopen(report_id: int) -> Any:
-    case = _published(report_id)
-    token = _reporter_token(case)
-    try:
-        messages.reopen(
-            db.session,
-            case,
-            reason=request.form.get("reopen-reason", ""),
-            by=current_user if current_user.is_authenticated else None,
-            token=token,
-            ip=client_ip(),
-        )
-    except notify.ReplyLinkError as exc:
-        return _link_problem(case.report, str(exc))
-    except NotAllowed:
-        abort(403)
-    except CoordinationError as exc:
-        errors = _errors("reopen", exc)
-        if "reopen-status" in errors:
-            errors["updates"] = errors.pop("reopen-status")
-        return _render_report(case, token, errors)
-    flash("Your report is reopened: it is in progress again, and the organisation leading it has been told.", "success")
-    return _back(case, token)
+    reason = request.form.get("reopen-reason", "")
+    return _as_reporter(
+        report_id,
+        "reopen",
+        lambda case, token, by: messages.reopen(db.session, case, reason=reason, by=by, token=token, ip=client_ip()),
+        "Your report is reopened: it is in progress again, and the organisation leading it has been told.",
+    )
