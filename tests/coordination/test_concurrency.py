@@ -8,15 +8,12 @@ second writer gets the unique violation or "database is locked"; either way ther
 
 from __future__ import annotations
 
-import contextvars
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,84 +22,25 @@ from app.coordination.claims import claim_case
 from app.coordination.errors import ClaimConflict
 from app.coordination.models import CaseClaim, ClaimRole
 from app.db import utcnow
-from app.extensions import db
-from app.partners.models import Membership, Organisation, OrganisationCategory, OrganisationWard, OrgRole
-from app.reports.models import Category, Report, ReportStatus, Sector
-from app.reports.services import NewReport, create_report, publish_report
-from tests.conftest import COUNCIL_HOUSE, make_test_app, prepare_database
-from tests.dbutil import create_database, drop_database
-from tests.partners.conftest import ST_MICHAELS
+from app.partners.models import Organisation
+from app.reports.models import Report, ReportStatus
+from tests.coordination.racing import add_member, add_organisation, own_database, published_report, run_together
 
 
 @pytest.fixture
 def race(db_kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, dict[str, int]]]:
     """A database of its own (the tests commit), with a report routed to two organisations."""
-    url = create_database(db_kind, tmp_path, "race")
-    app: Flask = make_test_app(url, tmp_path / "uploads")
-    prepare_database(app)
-    try:
-        with app.app_context():
-            engine = db.engine
-            with Session(engine) as session:
-                category_id = session.scalar(sa.select(Category.id).where(Category.slug == "fly-tipping"))
-                ids: dict[str, int] = {}
-                for key in ("a", "b"):
-                    org = Organisation(name=f"Org {key}", sector=Sector.COUNCIL, contact_email=f"{key}@example.org")
-                    person = User(
-                        email=f"{key}@example.org", display_name=key, password_hash="x", email_verified_at=utcnow()
-                    )
-                    session.add_all([org, person])
-                    session.flush()
-                    session.add_all(
-                        [
-                            OrganisationWard(organisation_id=org.id, ward_code=ST_MICHAELS),
-                            OrganisationCategory(organisation_id=org.id, category_id=category_id),
-                            Membership(user_id=person.id, organisation_id=org.id, role=OrgRole.MEMBER),
-                        ]
-                    )
-                    ids[f"org_{key}"], ids[f"user_{key}"] = org.id, person.id
-                session.flush()
-                report = create_report(
-                    session,
-                    NewReport(
-                        category_id=category_id or 0,
-                        title="Sofa dumped",
-                        description="By the bins",
-                        point=COUNCIL_HOUSE,
-                        reporter_email="r@example.org",
-                    ),
-                )
-                publish_report(session, report)
-                ids["report"] = report.id
-                session.commit()
-            yield engine, ids
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(url)
 
+    def setup(session: Session) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for key in ("a", "b"):
+            org = add_organisation(session, key, covers=True)
+            ids[f"org_{key}"], ids[f"user_{key}"] = org.id, add_member(session, org, f"{key}@example.org").id
+        ids["report"] = published_report(session).id
+        return ids
 
-def run_together(work: Callable[[str, threading.Barrier], Any]) -> dict[str, Any]:
-    """Run ``work("a")`` and ``work("b")`` in two threads released at the same instant;
-    return what each returned or raised."""
-    barrier = threading.Barrier(2, timeout=30)
-    outcomes: dict[str, Any] = {}
-
-    def run(key: str) -> None:
-        try:
-            outcomes[key] = work(key, barrier)
-        except Exception as exc:  # the outcome is what the test checks
-            outcomes[key] = exc
-
-    # Each thread runs in a copy of this one's context, so it has the race app's context too
-    # (claiming the lead emails the reporter, which needs the app's settings).
-    threads = [threading.Thread(target=contextvars.copy_context().run, args=(run, key)) for key in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert set(outcomes) == {"a", "b"}, "a thread did not finish"
-    return outcomes
+    with own_database(db_kind, tmp_path, "race", setup) as made:
+        yield made
 
 
 def leads(engine: sa.Engine, report_id: int) -> list[int]:

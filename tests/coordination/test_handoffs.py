@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -35,18 +34,13 @@ from app.coordination.models import (
     ResponseTarget,
 )
 from app.db import utcnow
-from app.extensions import db
-from app.partners.models import Membership, Organisation, OrganisationCategory, OrganisationWard, OrgRole
+from app.partners.models import Organisation
 from app.partners.services import NotAllowed
-from app.reports.models import Category, Report, ReportStatus, Sector
-from app.reports.services import NewReport, create_report, publish_report
+from app.reports.models import Report, ReportStatus
 from app.templating import local_date
-from tests.conftest import COUNCIL_HOUSE, make_test_app, prepare_database
 from tests.coordination.casework import audit_actions, emails, events, led_case
 from tests.coordination.conftest import Partners
-from tests.coordination.test_concurrency import run_together
-from tests.dbutil import create_database, drop_database
-from tests.partners.conftest import ST_MICHAELS
+from tests.coordination.racing import add_member, add_organisation, own_database, published_report, run_together
 
 MakeReport = Callable[..., Report]
 Login = Callable[[User], None]
@@ -593,60 +587,21 @@ def test_offers_are_dated_in_the_history(db_session: Session, partners: Partners
 def offer_race(db_kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, dict[str, int]]]:
     """A database of its own (the tests commit): a report that organisation "Lead" leads, with
     two of its members, and two other organisations "A" and "B" not on the case."""
-    url = create_database(db_kind, tmp_path, "handoff_race")
-    app: Flask = make_test_app(url, tmp_path / "uploads")
-    prepare_database(app)
-    try:
-        with app.app_context():
-            engine = db.engine
-            with Session(engine) as session:
-                category_id = session.scalar(sa.select(Category.id).where(Category.slug == "fly-tipping"))
-                ids: dict[str, int] = {}
-                for key in ("lead", "a", "b"):
-                    org = Organisation(name=f"Org {key}", sector=Sector.COUNCIL, contact_email=f"{key}@example.org")
-                    session.add(org)
-                    session.flush()
-                    ids[f"org_{key}"] = org.id
-                session.add_all(
-                    [
-                        OrganisationWard(organisation_id=ids["org_lead"], ward_code=ST_MICHAELS),
-                        OrganisationCategory(organisation_id=ids["org_lead"], category_id=category_id),
-                    ]
-                )
-                for key in ("a", "b"):
-                    person = User(
-                        email=f"lead-{key}@example.org",
-                        display_name=f"Lead {key}",
-                        password_hash="x",
-                        email_verified_at=utcnow(),
-                    )
-                    session.add(person)
-                    session.flush()
-                    session.add(Membership(user_id=person.id, organisation_id=ids["org_lead"], role=OrgRole.MEMBER))
-                    ids[f"user_{key}"] = person.id
-                session.flush()
-                report = create_report(
-                    session,
-                    NewReport(
-                        category_id=category_id or 0,
-                        title="Sofa dumped",
-                        description="By the bins",
-                        point=COUNCIL_HOUSE,
-                        reporter_email="r@example.org",
-                    ),
-                )
-                publish_report(session, report)
-                lead_org, first = session.get(Organisation, ids["org_lead"]), session.get(User, ids["user_a"])
-                assert lead_org is not None and first is not None
-                session.refresh(first)
-                claim_case(session, report, lead_org, role="lead", by=first)
-                ids["report"] = report.id
-                session.commit()
-            yield engine, ids
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(url)
+
+    def setup(session: Session) -> dict[str, int]:
+        lead = add_organisation(session, "lead", covers=True)
+        ids = {f"org_{key}": add_organisation(session, key, covers=False).id for key in ("a", "b")}
+        ids["org_lead"] = lead.id
+        members = {key: add_member(session, lead, f"lead-{key}@example.org") for key in ("a", "b")}
+        ids |= {f"user_{key}": person.id for key, person in members.items()}
+        report = published_report(session)
+        session.refresh(members["a"])
+        claim_case(session, report, lead, role="lead", by=members["a"])
+        ids["report"] = report.id
+        return ids
+
+    with own_database(db_kind, tmp_path, "handoff_race", setup) as made:
+        yield made
 
 
 def test_two_offers_at_the_same_instant_leave_one_open(
