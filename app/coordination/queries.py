@@ -252,23 +252,25 @@ def _statuses(filters: InboxFilter) -> list[ReportStatus]:
 def _walks(
     organisation: Organisation, filters: InboxFilter, *, now: dt.datetime, big: bool, limit: int
 ) -> list[sa.Select[Any]]:
-    """The index walks that make up a ranked sort, each ``(id, rank, sort_at)`` in its own order
-    and cut at ``limit`` rows: one per status in lifecycle order, one per priority (high risk
-    first), or for "due" the organisation's routes in due order (``CaseRoute.due_at``, whose
-    index starts with the organisation) followed by the reports with nothing due (resolved
-    and closed, in publication order). The first ``limit`` rows of the whole sort are among
-    the first ``limit`` of each walk, so no walk reads further than that."""
+    """The index walks that make up a sort, each ``(id, rank, sort_at)`` in its own order and cut
+    at ``limit`` rows: for oldest and newest, one per status shown, in publication order (on
+    ``reports (status, published_at, id)``); for status, the same in lifecycle order; one per
+    priority (high risk first); or for "due" the organisation's routes in due order
+    (``CaseRoute.due_at``, whose index starts with the organisation) followed by the reports
+    with nothing due (resolved and closed, in publication order). The first ``limit`` rows of
+    the whole sort are among the first ``limit`` of each walk, so no walk reads further."""
     everything = inbox_clauses(organisation, filters, now=now)
-    by_publication: list[Any] = [Report.published_at.asc(), Report.id.asc()]
+    newest = filters.sort == "newest"
 
     def walk(rank: int, clause: sa.ColumnElement[bool]) -> sa.Select[Any]:
         columns = sa.select(Report.id, sa.literal(rank, sa.Integer).label("rank"), Report.published_at.label("sort_at"))
-        return inbox_select(columns.select_from(Report), organisation, [*everything, clause], big=big).order_by(
-            *by_publication
-        )
+        order = [Report.published_at.desc(), Report.id.desc()] if newest else [Report.published_at, Report.id]
+        return inbox_select(columns.select_from(Report), organisation, [*everything, clause], big=big).order_by(*order)
 
     walks: list[sa.Select[Any]] = []
-    if filters.sort == "status":
+    if filters.sort in ("oldest", "newest"):
+        walks = [walk(0, Report.status == s) for s in _statuses(filters)]
+    elif filters.sort == "status":
         walks = [walk(list(ReportStatus).index(s), Report.status == s) for s in _statuses(filters)]
     elif filters.sort == "priority":
         chosen = [filters.priority] if filters.priority is not None else [Priority.HIGH, Priority.STANDARD]
@@ -302,10 +304,12 @@ def inbox_ordered(
     ``filters``, in the order ``filters.sort`` asks for, ``limit`` rows from ``offset`` (the list
     and the inbox map share it).
 
-    Every order is read through an index and stops after the page (docs/benchmarks.md):
-    oldest and newest walk ``reports (published_at, id)``; status, priority and "due soonest"
-    join the union of a few walks, each cut at ``offset + limit`` rows (``_walks``)."""
-    if filters.sort in ("oldest", "newest"):
+    Every order is read through an index and stops after the page (docs/benchmarks.md). Oldest
+    and newest over every status walk ``reports (published_at, id)``. Otherwise (the open cases
+    that the inbox shows by default, say) the page joins the union of a few walks, each cut at
+    ``offset + limit`` rows (``_walks``): a status filter on the publication walk would make
+    SQLite, which keeps no statistics, sort every open report instead."""
+    if filters.sort in ("oldest", "newest") and len(_statuses(filters)) == len(ReportStatus):
         clauses = inbox_clauses(organisation, filters, now=now)
         order = [Report.published_at, Report.id]
         return (
@@ -318,12 +322,10 @@ def inbox_ordered(
     # Each walk is wrapped in a subquery: SQLite refuses ORDER BY and LIMIT on a compound's parts.
     parts = [sa.select(w.c.id, w.c.rank, w.c.sort_at) for w in walks]
     ranked = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("ranked")
-    return (
-        statement.join(ranked, ranked.c.id == Report.id)
-        .order_by(ranked.c.rank, ranked.c.sort_at, ranked.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
+    within: list[Any] = [ranked.c.sort_at, ranked.c.id]
+    if filters.sort == "newest":
+        within = [ranked.c.sort_at.desc(), ranked.c.id.desc()]
+    return statement.join(ranked, ranked.c.id == Report.id).order_by(ranked.c.rank, *within).limit(limit).offset(offset)
 
 
 def inbox_is_big(session: Session, organisation: Organisation) -> bool:

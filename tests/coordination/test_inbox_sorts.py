@@ -1,6 +1,6 @@
-"""The inbox's status, priority and due-date sorts: walked through indexes one status, priority
-or due order at a time (``queries.inbox_ordered``), they must page through exactly the order
-their definitions give, in a small inbox and a big one."""
+"""The inbox's sorts: walked through indexes one status, priority or due order at a time
+(``queries.inbox_ordered``), they must page through exactly the order their definitions give,
+in a small inbox and a big one."""
 
 from __future__ import annotations
 
@@ -91,6 +91,10 @@ def _expected(db_session: Session, partners: Partners, reports: list[Report], so
 
     def key(report: Report) -> tuple[Any, ...]:
         assert report.published_at is not None
+        if sort == "oldest":
+            return (report.published_at, report.id)
+        if sort == "newest":
+            return (-report.published_at.timestamp(), -report.id)
         if sort == "status":
             return (statuses.index(report.status), report.published_at, report.id)
         if sort == "priority":
@@ -103,7 +107,7 @@ def _expected(db_session: Session, partners: Partners, reports: list[Report], so
 
 @pytest.mark.parametrize("big", [False, True], ids=["small inbox", "big inbox"])
 @pytest.mark.parametrize("everything", [False, True], ids=["open cases", "any status"])
-@pytest.mark.parametrize("sort", ["status", "priority", "due"])
+@pytest.mark.parametrize("sort", ["oldest", "newest", "status", "priority", "due"])
 def test_each_sort_pages_through_the_inbox_in_the_order_it_defines(
     db_session: Session,
     partners: Partners,
@@ -113,8 +117,9 @@ def test_each_sort_pages_through_the_inbox_in_the_order_it_defines(
     everything: bool,
     big: bool,
 ) -> None:
-    """Paged three at a time, do the status (lifecycle order), priority (high risk first) and
-    due (the council's own deadline, soonest first; nothing due last) sorts list every report
+    """Paged three at a time, do the oldest and newest (publication), status (lifecycle order),
+    priority (high risk first) and due (the council's own deadline, soonest first; nothing due
+    last) sorts list every report
     of the inbox once, in the order their definitions give, whether the inbox is small (joined
     from the organisation's rows) or big (walked through the indexes)?"""
     reports = _case_mix(db_session, partners, make_report)
