@@ -113,7 +113,9 @@ class Report(Base):
         sa.CheckConstraint(f"length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
         sa.CheckConstraint(f"length(description) BETWEEN 1 AND {DESCRIPTION_MAX}", name="description_length"),
         sa.Index("ix_reports_created_at", "created_at"),
-        sa.Index("ix_reports_ward_code", "ward_code"),
+        # By ward, then status and publication: a ward's reports of one status in order (the
+        # inbox filtered to a ward walks it one status at a time, docs/benchmarks.md).
+        sa.Index("ix_reports_ward_code_status", "ward_code", "status", "published_at", "id"),
         sa.Index("ix_reports_category_id", "category_id"),
         # The partner inbox pages through an organisation's reports in publication order
         # (docs/benchmarks.md, "Partner inbox").
