@@ -88,7 +88,7 @@ def parse_filter(
     category_ids: list[int] = []
     if slugs:
         rows = session.execute(sa.select(Category.slug, Category.id).where(Category.slug.in_(slugs)))
-        found: dict[str, int] = {slug: category_id for slug, category_id in rows}
+        found: dict[str, int] = {row.slug: row.id for row in rows}
         for slug in slugs:
             if slug not in found:
                 raise FilterError("category", "Choose categories from the list")
