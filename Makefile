@@ -39,11 +39,12 @@ $(STAMP)/npm: package.json package-lock.json | $(STAMP)
 	@touch $@
 
 assets: $(STAMP)/npm ## Build CSS and copy front-end assets from npm into app/static/build
-	rm -rf app/static/build && mkdir -p app/static/build/govuk app/static/build/leaflet
+	rm -rf app/static/build && mkdir -p app/static/build/govuk app/static/build/leaflet app/static/build/leaflet.heat
 	npx sass --pkg-importer=node --style=compressed --quiet-deps --no-source-map app/static/scss/app.scss app/static/build/app.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js app/static/build/govuk/
 	cp -r node_modules/govuk-frontend/dist/govuk/assets app/static/build/govuk/
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images app/static/build/leaflet/
+	cp node_modules/leaflet.heat/dist/leaflet-heat.js app/static/build/leaflet.heat/
 
 setup: system venv assets ## Everything `run` and `test` need
 
@@ -85,4 +86,12 @@ bench-inbox: setup postgres ## Time the partner inbox, its map and the performan
 	$(PY) -m bench.bench_inbox --db spatialite --reports $(BENCH_REPORTS) --keep
 	$(PY) -m bench.bench_inbox --db spatialite --reports $(BENCH_REPORTS) --keep --without-index --cases sort-oldest,ward,map
 
-.PHONY: help system venv assets setup postgres run lint fmt test bench bench-inbox
+bench-exports: setup postgres ## Stream CSV and GeoJSON exports of BENCH_REPORTS reports through the app: time and peak memory, PostGIS then SpatiaLite (~30 min at 1M with the loads; docs/benchmarks.md)
+	$(PY) -m bench.bench_exports --db postgis --reports $(BENCH_REPORTS) --keep
+	$(PY) -m bench.bench_exports --db spatialite --reports $(BENCH_REPORTS) --keep
+
+bench-hotspots: setup postgres ## Time the ward dashboard at BENCH_REPORTS reports: hex count refresh and rebuild (with memory), city-wide Gi*, the dashboard page; PostGIS then SpatiaLite (~40 min at 1M with the loads; docs/benchmarks.md)
+	$(PY) -m bench.bench_hotspots --db postgis --reports $(BENCH_REPORTS) --keep
+	$(PY) -m bench.bench_hotspots --db spatialite --reports $(BENCH_REPORTS) --keep
+
+.PHONY: help system venv assets setup postgres run lint fmt test bench bench-inbox bench-exports bench-hotspots

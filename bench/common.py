@@ -36,6 +36,7 @@ os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 from app import create_app
 from app.extensions import db
 from app.geography.services import load_reference_data
+from app.hotspots.models import HexCount
 from app.reports.demo import generate
 from app.reports.models import Report, ReportCell
 from config import Config
@@ -96,6 +97,10 @@ class BenchDB:
         with self.engine.connect() as conn:
             return int(conn.scalar(sa.select(sa.func.count()).select_from(ReportCell)) or 0)
 
+    def hex_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(HexCount)) or 0)
+
     def size_bytes(self) -> dict[str, int]:
         """The database's size on disk (after a WAL checkpoint on SpatiaLite)."""
         with self.engine.connect() as conn:
@@ -104,6 +109,7 @@ class BenchDB:
                     "database": int(conn.scalar(sa.text("SELECT pg_database_size(current_database())"))),
                     "reports": int(conn.scalar(sa.text("SELECT pg_total_relation_size('reports')"))),
                     "report_cells": int(conn.scalar(sa.text("SELECT pg_total_relation_size('report_cells')"))),
+                    "hex_counts": int(conn.scalar(sa.text("SELECT pg_total_relation_size('hex_counts')"))),
                 }
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         assert self.sqlite_path is not None
@@ -206,7 +212,9 @@ def open_database(args: argparse.Namespace, *, label: str = "") -> tuple[BenchDB
 class LoadTimings:
     total_s: float = 0.0
     inserts_s: float = 0.0
-    cells_s: float = 0.0
+    cells_s: float = 0.0  # both rebuilds below
+    map_cells_s: float = 0.0  # report_cells (aggregates.rebuild)
+    hex_counts_s: float = 0.0  # hex_counts (app.hotspots.counts.rebuild; H3 cells are set in the insert loop)
     commit_s: float = 0.0
     analyze_s: float = 0.0
     batches: int = 0
@@ -216,18 +224,26 @@ def bulk_load(bench: BenchDB, *, batch: int | None = None, progress_every: int =
     """Generate ``bench.reports`` demo reports through ``app.reports.demo.generate``.
 
     The generator yields after each batch of inserts and rebuilds the cell counts after its
-    last yield, so the time from the last yield to its end is the cell rebuild. ANALYZE
+    last yield, so the time from the last yield to its end is the cell rebuild (the map's
+    cells and the hex counts, which ``generate`` also times apart). ANALYZE
     runs afterwards (timed apart) so the planner sees the new tables, as autovacuum would.
     """
     timings = LoadTimings()
     options: dict[str, Any] = {} if batch is None else {"batch": batch}
+    rebuilds: dict[str, float] = {}
     with bench.app.app_context():
         session = db.session
         started = time.perf_counter()
         last = started
         next_report = progress_every
         for done in generate(
-            session, count=bench.reports, seed=bench.seed, data_dir=GEO_DATA_DIR, end=bench.end, **options
+            session,
+            count=bench.reports,
+            seed=bench.seed,
+            data_dir=GEO_DATA_DIR,
+            end=bench.end,
+            timings=rebuilds,
+            **options,
         ):
             last = time.perf_counter()
             timings.batches += 1
@@ -238,6 +254,8 @@ def bulk_load(bench: BenchDB, *, batch: int | None = None, progress_every: int =
         rebuilt = time.perf_counter()
         timings.inserts_s = last - started
         timings.cells_s = rebuilt - last
+        timings.map_cells_s = rebuilds.get("map_cells_s", 0.0)
+        timings.hex_counts_s = rebuilds.get("hex_counts_s", 0.0)
         session.commit()
         session.close()
         committed = time.perf_counter()

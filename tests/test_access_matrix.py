@@ -296,6 +296,81 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("admin.audit", "GET", "/admin/audit?action=sign_in&person=example&from=2026-01-01&to=2026-12-31", admin_only(200)),
     ("admin.audit", "GET", "/admin/audit?from=not-a-date", admin_only(400)),
     ("admin.outbox", "GET", "/admin/outbox", admin_only(200)),
+    # The ward dashboard: ward officers (St Michael's), coordinators (org A covers St Michael's)
+    # and administrators. A ward outside someone's scope, or a bad value, is refused input.
+    ("hotspots.dashboard", "GET", "/dashboard", only(200, "coordinator", "ward_officer", "admin")),
+    (
+        "hotspots.dashboard",
+        "GET",
+        "/dashboard?ward=E05001228&period=4w&layer=hotspots",
+        only(200, "coordinator", "ward_officer", "admin"),
+    ),
+    (
+        "hotspots.dashboard",
+        "GET",
+        "/dashboard?ward=E05001218",
+        {**only(400, "coordinator", "ward_officer"), "admin": 200},
+    ),
+    ("hotspots.dashboard", "GET", "/dashboard?layer=satellite", only(400, "coordinator", "ward_officer", "admin")),
+    # Ward dashboard alerts: whoever may see the dashboard (the coordinator's organisation and the
+    # ward officer cover St Michael's). Empty forms are refused input; a subscription is looked
+    # up among the viewer's own, so any other id is 404 for everyone signed in.
+    ("hotspots.alerts", "GET", "/alerts", only(200, "coordinator", "ward_officer", "admin")),
+    ("hotspots.alerts", "GET", "/alerts?page=2", only(200, "coordinator", "ward_officer", "admin")),
+    ("hotspots.subscribe", "POST", "/alerts", only(400, "coordinator", "ward_officer", "admin")),
+    ("hotspots.unsubscribe", "POST", "/alerts/999999999/delete", signed_in(404)),
+    ("hotspots.watch_ward", "POST", "/dashboard/watch", only(400, "coordinator", "ward_officer", "admin")),
+    # Dashboard downloads: the dashboard's access and filters (org A covers St Michael's but no
+    # category, so its coordinator gets an empty file, not a refusal).
+    (
+        "hotspots.export_reports",
+        "GET",
+        "/dashboard/export/reports.csv",
+        only(200, "coordinator", "ward_officer", "admin"),
+    ),
+    (
+        "hotspots.export_reports",
+        "GET",
+        "/dashboard/export/reports.geojson?ward=E05001228&period=4w",
+        only(200, "coordinator", "ward_officer", "admin"),
+    ),
+    (
+        "hotspots.export_reports",
+        "GET",
+        "/dashboard/export/reports.csv-metadata.json",
+        only(200, "coordinator", "ward_officer", "admin"),
+    ),
+    (
+        "hotspots.export_reports",
+        "GET",
+        "/dashboard/export/reports.csv?ward=E05001218",
+        {**only(400, "coordinator", "ward_officer"), "admin": 200},
+    ),
+    (
+        "hotspots.export_reports",
+        "GET",
+        "/dashboard/export/reports.geojson?period=forever",
+        only(400, "coordinator", "ward_officer", "admin"),
+    ),
+    ("hotspots.export_reports", "GET", "/dashboard/export/reports.xlsx", signed_in(404, anonymous=404)),
+    (
+        "hotspots.export_hotspots",
+        "GET",
+        "/dashboard/export/hotspots.csv",
+        only(200, "coordinator", "ward_officer", "admin"),
+    ),
+    (
+        "hotspots.export_hotspots",
+        "GET",
+        "/dashboard/export/hotspots.geojson?ward=E05001228",
+        only(200, "coordinator", "ward_officer", "admin"),
+    ),
+    (
+        "hotspots.export_hotspots",
+        "GET",
+        "/dashboard/export/hotspots.csv-metadata.json?resolution=7",
+        only(400, "coordinator", "ward_officer", "admin"),
+    ),
 ]
 
 

@@ -1,4 +1,6 @@
-"""Scheduled jobs: escalation every 15 minutes, the coordinators' digest daily at 07:00 UK time.
+"""Scheduled jobs: escalation every 15 minutes, the coordinators' digest daily at 07:00 UK time,
+the ward dashboard's findings and alerts (``hotspot_alerts``) daily at 02:00 UK time and after
+bulk changes (``request_run``).
 
 ``flask worker`` runs the jobs that are due between its mail passes (``run_due``), and
 ``flask jobs run [NAME]`` runs one now (or every due one). However many workers run, each job
@@ -10,6 +12,11 @@ first run of a job inserts its row, and a concurrent insert loses on the primary
 
 A job that fails is rolled back and logged; the claim stands, so it is tried again next
 period rather than on every pass, and the mail worker carries on.
+
+``request_run(session, name)`` makes a job due at the worker's next pass (after a bulk change:
+``flask hotspots rebuild``, the demo load, a category becoming sensitive) by moving its last
+run back to just before its latest scheduled time. It only flushes, so the request stands or
+falls with the change that caused it.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from app.coordination import digest, escalation
 from app.coordination.models import JobRun
 from app.coordination.working_time import LONDON
 from app.db import utcnow
+from app.hotspots.alerts import run_alerts
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,10 @@ class Schedule:
         raise NotImplementedError
 
     def describe(self) -> str:
+        raise NotImplementedError
+
+    def overdue(self, now: dt.datetime) -> dt.datetime:
+        """A last-run time that makes the job due at ``now`` (and at any later time)."""
         raise NotImplementedError
 
 
@@ -54,6 +66,9 @@ class Every(Schedule):
 
     def describe(self) -> str:
         return f"every {int(self.period // dt.timedelta(minutes=1))} minutes"
+
+    def overdue(self, now: dt.datetime) -> dt.datetime:
+        return now - self.period
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,9 @@ class DailyAt(Schedule):
     def describe(self) -> str:
         return f"daily at {self.at:%H:%M} UK time"
 
+    def overdue(self, now: dt.datetime) -> dt.datetime:
+        return self.latest(now) - dt.timedelta(seconds=1)
+
 
 @dataclass(frozen=True)
 class Job:
@@ -103,11 +121,21 @@ def _digest(session: Session, now: dt.datetime) -> str:
     return f"queued {sent} digest(s)"
 
 
+def _hotspot_alerts(session: Session, now: dt.datetime) -> str:
+    return run_alerts(session, now=now)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("escalation", Every(dt.timedelta(minutes=15)), _escalate, "Escalate unacknowledged reports past target"),
         Job("coordinator_digest", DailyAt(dt.time(7)), _digest, "Email each coordinator their overdue work"),
+        Job(
+            "hotspot_alerts",
+            DailyAt(dt.time(2)),
+            _hotspot_alerts,
+            "Record emerging problems and hotspots; email new ones to subscribers",
+        ),
     )
 }
 
@@ -144,6 +172,30 @@ def take(session: Session, job: Job, *, seen: dt.datetime | None, now: dt.dateti
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def request_run(session: Session, name: str, *, now: dt.datetime | None = None) -> None:
+    """Make the job ``name`` due at the worker's next pass (or at ``flask jobs run``), whatever
+    its schedule, by moving its last run back to just before its latest scheduled time (adding
+    the row if it never ran). A run already due stays due; a run in progress is followed by
+    another. Flushes, never commits. Raises KeyError for an unknown job."""
+    job = JOBS[name]
+    moment = now or utcnow()
+    earlier = job.schedule.overdue(moment)
+    if last_run(session, name) is None:
+        try:
+            with session.begin_nested():
+                session.add(JobRun(name=name, last_run_at=earlier))
+        except IntegrityError:
+            pass  # a worker inserted it meanwhile: move it back instead
+        else:
+            return
+    session.execute(
+        sa.update(JobRun)
+        .where(JobRun.name == name, JobRun.last_run_at > earlier)
+        .values(last_run_at=earlier)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from shapely.geometry import MultiPolygon, shape
 from sqlalchemy.orm import Session
 
 from app.geography.models import CityBoundary, Postcode, Ward
+from app.hotspots.models import WardDeprivation
 from geo.coords import Point
+from geo.deprivation import ward_deprivation
 from geo.errors import UnknownPostcode
 from geo.postcodes import normalise_postcode, outward_code
 from geo.wards import WardMatch, find_ward
@@ -24,6 +26,8 @@ class LoadResult:
     wards: int
     boundaries: int
     postcodes: int
+    deprivation_wards: int
+    lsoas: int
 
 
 def _multipolygon(geometry: dict[str, object]) -> WKTElement:
@@ -40,10 +44,11 @@ def _features(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 def load_reference_data(session: Session, data_dir: Path) -> LoadResult:
-    """Insert or update wards, the city boundary and postcodes from ``data_dir``.
+    """Insert or update wards, the city boundary, postcodes and ward IMD 2025 from ``data_dir``.
 
-    Running it again updates rows in place, so it is harmless. Raises FileNotFoundError
-    if a file is missing and KeyError if a file lacks an expected property.
+    Ward deprivation is aggregated from ``lsoa21_imd2025.geojson`` (``geo.deprivation``) and
+    its rows replaced. Running it again updates rows in place, so it is harmless. Raises
+    FileNotFoundError if a file is missing and KeyError if a file lacks an expected property.
     """
     wards = {w.code: w for w in session.scalars(sa.select(Ward))}
     ward_features = _features(data_dir / "wards.geojson")
@@ -78,8 +83,32 @@ def load_reference_data(session: Session, data_dir: Path) -> LoadResult:
         ]
     session.execute(sa.delete(Postcode))
     session.execute(sa.insert(Postcode), rows)
+
+    lsoa_features = _features(data_dir / "lsoa21_imd2025.geojson")
+    deprivation = ward_deprivation(lsoa_features, ward_features)
+    session.execute(sa.delete(WardDeprivation))
+    if deprivation:
+        session.execute(
+            sa.insert(WardDeprivation),
+            [
+                {
+                    "ward_code": imd.ward_code,
+                    "lsoa_count": imd.lsoa_count,
+                    "mean_score": imd.mean_score,
+                    "median_decile": imd.median_decile,
+                    "most_deprived_count": imd.most_deprived_count,
+                }
+                for imd in deprivation.values()
+            ],
+        )
     session.flush()
-    return LoadResult(wards=len(ward_features), boundaries=len(boundary_features), postcodes=len(rows))
+    return LoadResult(
+        wards=len(ward_features),
+        boundaries=len(boundary_features),
+        postcodes=len(rows),
+        deprivation_wards=len(deprivation),
+        lsoas=len(lsoa_features),
+    )
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ class WardPopulation(Base):
 
 
 class WardDeprivation(Base):
-    """IMD 2025 for a ward, from the LSOAs whose representative point lies in it
-    (``geo.deprivation``): no LSOA populations are shipped, so LSOAs count equally."""
+    """IMD 2025 for a ward, from the LSOAs whose area lies mostly in it (``geo.deprivation``):
+    no LSOA populations are shipped, so LSOAs count equally."""
 
     __tablename__ = "ward_deprivation"
 

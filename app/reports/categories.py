@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app import permissions
 from app.accounts.models import User
 from app.audit.services import record
+from app.coordination.jobs import request_run
 from app.reports import aggregates
 from app.reports.models import Category, Report, Sector
 from app.reports.services import point_geometry, public_point
@@ -151,6 +152,8 @@ def update_category(session: Session, category: Category, details: CategoryDetai
     if any(change.startswith("sensitive:") for change in said):
         moved = move_public_points(session, category)
         said.append(f"{moved} reports' public locations recomputed")
+        # Every report in the category moved cells: look for findings again at the next pass.
+        request_run(session, "hotspot_alerts")
     if said:
         record(session, "category_updated", actor=by, target=f"category:{category.id}", ip=ip, detail="; ".join(said))
 

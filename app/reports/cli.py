@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.coordination.jobs import request_run
 from app.db import utcnow
 from app.extensions import db
+from app.hotspots.models import HexCount
 from app.reports import aggregates
 from app.reports.demo import generate
 from app.reports.models import Photo, Report
@@ -40,9 +42,13 @@ def load(count: int, seed: int, if_empty: bool) -> None:
     for done in generate(db.session, count=count, seed=seed, data_dir=current_app.config["GEO_DATA_DIR"], end=end):
         if done % 100000 == 0 or done == count:
             click.echo(f"  {done:,} reports ({time.perf_counter() - started:.1f} s)")
+    # generate() ends by rebuilding the map's cells and the ward dashboard's hex counts.
+    hex_rows = db.session.scalar(sa.select(sa.func.count()).select_from(HexCount)) or 0
+    click.echo(f"  map cells and {hex_rows:,} hex count rows rebuilt ({time.perf_counter() - started:.1f} s)")
     if current_app.config["DEMO_MODE"]:
         from app.coordination.demo import load_demo_cases
         from app.coordination.demo_casework import load_demo_casework, load_demo_targets
+        from app.hotspots.subscriptions import load_demo_subscriptions
 
         load_demo_targets(db.session)
         routed = load_demo_cases(db.session, now=end, seed=seed)
@@ -51,6 +57,10 @@ def load(count: int, seed: int, if_empty: bool) -> None:
             f"  routed {routed:,} recent reports to the demo partners, with {work['updates']:,} public updates,"
             f" {work['actions']:,} actions, {work['notes']:,} notes and {work['handoffs']} lead hand-offs offered"
         )
+        watched = load_demo_subscriptions(db.session)
+        click.echo(f"  {watched} ward alert subscription(s) for the demo ward officers")
+    # A bulk change: the worker looks for new findings (and sends alerts) at its next pass.
+    request_run(db.session, "hotspot_alerts")
     db.session.commit()
     click.echo(f"Generated {count:,} demo reports in {time.perf_counter() - started:.1f} s")
 

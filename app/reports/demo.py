@@ -4,6 +4,16 @@ Reports are placed at real postcode centroids (jittered by up to ~30 m, never at
 invented address), chosen with weights that rise with deprivation (IMD 2025 decile of
 the postcode's LSOA), with plausible category mixes and seasonal patterns, and statuses
 that depend on age. The same seed always gives the same data.
+
+Two problems are planted for the ward dashboard to find, in wards the demo ward officer
+covers (app/partners/demo.py), as shares of the reports so they stay visible at any size
+(``planted_problems`` says where they went; docs/hotspots-data.md describes them):
+
+- a persistent hotspot: fly-tipping in three adjacent H3 resolution-9 cells of Foleshill,
+  spread evenly over the last 12 months, well above the reports around them;
+- an emerging problem: graffiti in Longford, at its background level (about one report in
+  two weeks at 5,000 reports) until 8 weeks ago, then rising week by week to about ten times
+  that in the last week.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ import csv
 import datetime as dt
 import math
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +35,11 @@ from shapely import wkt as shapely_wkt
 from sqlalchemy.orm import Session
 
 from app.geography.models import Postcode, Ward
+from app.hotspots import counts
+from app.hotspots.models import WARD_RESOLUTION
 from app.reports import aggregates
 from app.reports.models import Category, Report, ReportStatus
+from geo import hexes
 from geo.coarsen import coarsen
 from geo.coords import Point
 
@@ -143,6 +157,9 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# More reports in the day and evening than at night.
+HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 7, 6, 4, 3, 2]
+
 FIRST_NAMES = [
     "Amira",
     "Ben",
@@ -221,13 +238,113 @@ def _status_for(age_days: float, rng: random.Random) -> ReportStatus:
     return ReportStatus.CLOSED
 
 
-def generate(
-    session: Session, *, count: int, seed: int, data_dir: Path, end: dt.datetime, years: float = 2.0, batch: int = 10000
-) -> Iterator[int]:
-    """Insert ``count`` demo reports dated over ``years`` before ``end``, in batches.
+# The planted problems (module docstring). Shares are of all the demo reports.
+CLUSTER_WARD = "E05001222"  # Foleshill
+CLUSTER_CATEGORY = "fly-tipping"
+CLUSTER_POINT = Point(lon=-1.4958, lat=52.4270)  # in Foleshill, with Foleshill all around it
+CLUSTER_SHARE = 0.012  # 60 of 5,000 reports, 20 a cell a year
+CLUSTER_DAYS = 365
+TREND_WARD = "E05001225"  # Longford
+TREND_CATEGORY = "graffiti"
+# Extra reports in each of the last 8 weeks, oldest first, per 5,000 demo reports, on top of
+# the background (about 0.6 a week at 5,000): 24 in all, 18 of them in the last 4 weeks.
+TREND_RISE = (1, 1, 2, 2, 3, 4, 5, 6)
 
-    Yields the running total after each batch (for progress). The per-cell counts are
-    rebuilt at the end. Raises RuntimeError if the geography or categories are missing.
+
+@dataclass(frozen=True)
+class PlantedProblems:
+    """Where ``generate`` plants its two problems, for the tests and docs to check against."""
+
+    cluster_ward: str
+    cluster_category: str
+    cluster_cells: tuple[int, ...]  # H3 resolution 9, adjacent to each other
+    trend_ward: str
+    trend_category: str
+
+
+def planted_problems(session: Session) -> PlantedProblems:
+    """The planted problems' wards, categories and hotspot cells: the resolution-9 cell of
+    ``CLUSTER_POINT`` and the two touching cells (touching each other too) with the most
+    Foleshill postcodes. Raises RuntimeError if the postcodes are not loaded."""
+    centre = hexes.cell_of(CLUSTER_POINT.lon, CLUSTER_POINT.lat, WARD_RESOLUTION)
+    ring = hexes.disk(centre, 1)[1:]
+    postcodes = _postcodes_by_cell(session, CLUSTER_WARD)
+    if not postcodes:
+        raise RuntimeError("No postcodes loaded: run `flask geo load` first")
+    # Consecutive cells of a ring touch; the first best pair wins ties, so the choice is fixed.
+    pairs = [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
+    best = max(pairs, key=lambda p: len(postcodes.get(p[0], [])) + len(postcodes.get(p[1], [])))
+    return PlantedProblems(CLUSTER_WARD, CLUSTER_CATEGORY, (centre, *best), TREND_WARD, TREND_CATEGORY)
+
+
+def _postcodes_by_cell(session: Session, ward_code: str) -> dict[int, list[str]]:
+    cells: dict[int, list[str]] = {}
+    rows = session.execute(
+        sa.select(Postcode.postcode, Postcode.lon, Postcode.lat)
+        .where(Postcode.ward_code == ward_code)
+        .order_by(Postcode.postcode)
+    )
+    for postcode, lon, lat in rows:
+        cells.setdefault(hexes.cell_of(lon, lat, WARD_RESOLUTION), []).append(postcode)
+    return cells
+
+
+_Draw = tuple[_Place, str, dt.datetime]
+
+
+def _planted_draws(
+    session: Session, places: list[_Place], rng: random.Random, *, count: int, end: dt.datetime, span_days: float
+) -> list[_Draw]:
+    """The planted reports (place, category slug, time): the Foleshill cluster and the Longford
+    trend, sized from ``count``, none after ``end``."""
+    plan = planted_problems(session)
+    in_cells = {pc for cell in plan.cluster_cells for pc in _postcodes_by_cell(session, CLUSTER_WARD).get(cell, [])}
+    cluster_places = [p for p in places if p.postcode in in_cells]
+    draws: list[_Draw] = []
+    for _ in range(round(count * CLUSTER_SHARE)):
+        moment = end - dt.timedelta(days=rng.uniform(0, min(CLUSTER_DAYS, span_days)))
+        draws.append((rng.choice(cluster_places), CLUSTER_CATEGORY, _at_hour(rng, moment, end)))
+    trend_places = [p for p in places if p.ward_code == TREND_WARD]
+    trend_weights = [p.weight for p in trend_places]
+    # Whole reports a week that add up to the planned extra (systematic rounding from a random
+    # start), not random draws: at 5,000 reports the rise is a handful a week, and one unlucky
+    # draw could hide it. The background reports give the baseline and the week-to-week noise.
+    carry = rng.random()
+    for back, extra in enumerate(reversed(TREND_RISE)):  # back 0: the last 7 days before ``end``
+        carry += extra * count / 5000
+        made, carry = int(carry), carry - int(carry)
+        for _ in range(made):
+            moment = end - dt.timedelta(days=7 * back + rng.uniform(0, 7))
+            place = rng.choices(trend_places, weights=trend_weights)[0]
+            draws.append((place, TREND_CATEGORY, _at_hour(rng, moment, end)))
+    return draws
+
+
+def _at_hour(rng: random.Random, moment: dt.datetime, end: dt.datetime) -> dt.datetime:
+    """``moment`` at a plausible hour of its day (more by day than at night), never after ``end``."""
+    hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+    chosen = moment.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60), microsecond=0)
+    return chosen if chosen <= end else chosen - dt.timedelta(days=1)
+
+
+def generate(
+    session: Session,
+    *,
+    count: int,
+    seed: int,
+    data_dir: Path,
+    end: dt.datetime,
+    years: float = 2.0,
+    batch: int = 10000,
+    timings: dict[str, float] | None = None,
+) -> Iterator[int]:
+    """Insert ``count`` demo reports dated over ``years`` before ``end``, in batches, the
+    planted problems among them (module docstring), each with its H3 cells.
+
+    Yields the running total after each batch (for progress). The map's per-cell counts and
+    the ward dashboard's hex counts are rebuilt at the end; ``timings`` (for the benchmarks),
+    if given, gets the seconds each took as "map_cells_s" and "hex_counts_s". Raises
+    RuntimeError if the geography or categories are missing.
     """
     rng = random.Random(seed)
     categories = {c.slug: c for c in session.scalars(sa.select(Category))}
@@ -240,44 +357,20 @@ def generate(
     vintage_of = dict(zip(codes, vintages, strict=True))
     slugs = list(CATEGORY_MIX)
     span = years * 365.25
+    planted = _planted_draws(session, places, rng, count=count, end=end, span_days=span)[:count]
+    background = count - len(planted)
     table = Report.__table__  # Core insert: the bulk path skips the ORM unit of work
     done = 0
     while done < count:
         size = min(batch, count - done)
-        rows: list[dict[str, Any]] = []
-        chosen_places = rng.choices(places, weights=place_weights, k=size)
-        for place in chosen_places:
-            slug = _pick_category(rng, slugs, place)
-            category = categories[slug]
-            created = _pick_time(rng, end, span, CATEGORY_MIX[slug][1])
-            point = Point(place.lon + rng.uniform(-0.0004, 0.0004), place.lat + rng.uniform(-0.00025, 0.00025))
-            shown = coarsen(point) if category.sensitive else point
-            title, description = rng.choice(TEMPLATES[slug])
-            name = rng.choice(FIRST_NAMES) if rng.random() < 0.6 else None
-            age = (end - created).total_seconds() / 86400
-            rows.append(
-                {
-                    "category_id": category.id,
-                    "status": _status_for(age, rng),
-                    "title": title,
-                    "description": f"{description} Near {place.postcode}.",
-                    "lon": point.lon,
-                    "lat": point.lat,
-                    "geom": f"SRID=4326;{point.wkt()}",
-                    "public_lon": shown.lon,
-                    "public_lat": shown.lat,
-                    "public_geom": f"SRID=4326;{shown.wkt()}",
-                    "ward_code": place.ward_code,
-                    "ward_vintage": "",
-                    "reporter_name": name,
-                    "show_name": bool(name) and rng.random() < 0.4,
-                    "reporter_email": f"resident{rng.randrange(1, 40000)}@example.org",
-                    "source": "demo",
-                    "published_at": created,
-                    "created_at": created,
-                    "updated_at": created,
-                }
-            )
+        draws: list[_Draw] = []
+        if done < background:
+            chosen_places = rng.choices(places, weights=place_weights, k=min(size, background - done))
+            for place in chosen_places:
+                slug = _pick_category(rng, slugs, place)
+                draws.append((place, slug, _pick_time(rng, end, span, CATEGORY_MIX[slug][1])))
+        draws.extend(planted[max(0, done - background) : done + size - background])
+        rows = [_row(rng, place, categories[slug], created, end) for place, slug, created in draws]
         # Jitter can cross a ward edge: assign wards by polygon, as the report form does.
         xs = np.array([r["lon"] for r in rows])
         ys = np.array([r["lat"] for r in rows])
@@ -289,7 +382,47 @@ def generate(
         session.execute(sa.insert(table), rows)  # type: ignore[arg-type]
         done += size
         yield done
+    started = time.perf_counter()
     aggregates.rebuild(session)
+    rebuilt = time.perf_counter()
+    counts.rebuild(session)
+    if timings is not None:
+        timings.update(map_cells_s=rebuilt - started, hex_counts_s=time.perf_counter() - rebuilt)
+
+
+def _row(
+    rng: random.Random, place: _Place, category: Category, created: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    point = Point(place.lon + rng.uniform(-0.0004, 0.0004), place.lat + rng.uniform(-0.00025, 0.00025))
+    shown = coarsen(point) if category.sensitive else point
+    title, description = rng.choice(TEMPLATES[category.slug])
+    name = rng.choice(FIRST_NAMES) if rng.random() < 0.6 else None
+    age = (end - created).total_seconds() / 86400
+    # The cells are computed here, in the bulk loop, so the rebuild finds them all up to date.
+    cell9, cell8 = counts.cells_of(shown.lon, shown.lat)
+    return {
+        "category_id": category.id,
+        "status": _status_for(age, rng),
+        "title": title,
+        "description": f"{description} Near {place.postcode}.",
+        "lon": point.lon,
+        "lat": point.lat,
+        "geom": f"SRID=4326;{point.wkt()}",
+        "public_lon": shown.lon,
+        "public_lat": shown.lat,
+        "public_geom": f"SRID=4326;{shown.wkt()}",
+        "h3_r9": cell9,
+        "h3_r8": cell8,
+        "ward_code": place.ward_code,
+        "ward_vintage": "",
+        "reporter_name": name,
+        "show_name": bool(name) and rng.random() < 0.4,
+        "reporter_email": f"resident{rng.randrange(1, 40000)}@example.org",
+        "source": "demo",
+        "published_at": created,
+        "created_at": created,
+        "updated_at": created,
+    }
 
 
 def _pick_category(rng: random.Random, slugs: list[str], place: _Place) -> str:
@@ -308,8 +441,4 @@ def _pick_time(rng: random.Random, end: dt.datetime, span_days: float, peak_mont
             phase = 2 * math.pi * (moment.month - peak_month) / 12
             if rng.random() > (1 + 0.35 * math.cos(phase)) / 1.35:
                 continue
-        # More reports in the day and evening than at night.
-        hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 7, 6, 4, 3, 2])[
-            0
-        ]
-        return moment.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60), microsecond=0)
+        return _at_hour(rng, moment, end)

@@ -144,6 +144,31 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             }
         ],
     },
+    # Ward dashboard alerts (app/hotspots/alerts.py).
+    "hotspot_alert": {
+        "name": "Daniel Okafor",
+        "subject_line": "2 new findings in Foleshill",
+        "found_on": "Wednesday 25 November 2026",
+        "manage_url": "http://127.0.0.1:5000/alerts",
+        "findings": [
+            {
+                "label": "Emerging problem",
+                "ward": "Foleshill",
+                "category": "Fly-tipping",
+                "summary": "Fly-tipping in Foleshill: 41 reports in the last 4 weeks against about 18 expected; "
+                "rising for 8 weeks",
+                "dashboard_url": "http://127.0.0.1:5000/dashboard?ward=E05001222&category=fly-tipping",
+            },
+            {
+                "label": "New hotspot",
+                "ward": "Foleshill",
+                "category": "All categories",
+                "summary": "Hotspot of reports in every category near CV6 5AB in Foleshill: 23 reports in the "
+                "last 12 weeks in one area of about 0.1 km², where an average area of the ward had about 2.5.",
+                "dashboard_url": "http://127.0.0.1:5000/dashboard?ward=E05001222",
+            },
+        ],
+    },
 }
 
 
