@@ -56,6 +56,7 @@ run: setup ## Migrate, load wards and demo data, start the mail worker (mail in 
 	$(FLASK) db upgrade
 	$(FLASK) geo load
 	$(FLASK) demo load --if-empty
+	$(FLASK) hotspots rebuild --if-empty
 	@echo; $(FLASK) demo accounts; echo
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port 5000

@@ -203,9 +203,9 @@ def download(client: Any, url: str, kind: str) -> dict[str, Any]:
 
 def existing_database(args: argparse.Namespace) -> BenchDB:
     """The database the load step filled, as it is (a case never rebuilds it). Raises SystemExit
-    if it holds fewer than ``args.reports`` reports. (It may hold more: at 1M,
-    ``app.reports.demo.generate`` adds about 17,000 planted reports beyond the count asked for;
-    the results record how many there are.)"""
+    if it holds fewer than ``args.reports`` reports. (It may hold more: at 1M, a database loaded
+    before ``app.reports.demo.generate``'s planted reports were fixed holds 17,200 more; the
+    results record how many there are.)"""
     url, sqlite_path, meta_path = _names(args.db, args.reports, args.pg_url, "exports")
     end = dt.datetime.fromisoformat(args.end).astimezone(dt.UTC)
     bench = BenchDB(args.db, args.reports, args.seed, end, url, build_app(url), meta_path, sqlite_path)

@@ -6,12 +6,15 @@ import time
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from app.coordination import jobs
 from app.extensions import db
 from app.hotspots import counts
+from app.hotspots.models import HexCount
 from app.hotspots.populations import PopulationFileError, describe, load_populations
+from app.reports.models import Report
 
 hotspots_cli = AppGroup("hotspots", help="The ward dashboard's counts and reference figures.")
 
@@ -29,8 +32,19 @@ def _report_differences(problems: list[str]) -> None:
 
 
 @hotspots_cli.command("rebuild")
-def rebuild() -> None:
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Only if the table is empty while there are published reports (after the migration that added it).",
+)
+def rebuild(if_empty: bool) -> None:
     """Recompute the hex counts (and every report's H3 cells) from the reports, then check them."""
+    if if_empty:
+        rows = db.session.scalar(sa.select(sa.func.count()).select_from(HexCount)) or 0
+        published = db.session.scalar(sa.select(sa.func.count()).where(Report.published_at.is_not(None))) or 0
+        if rows or not published:
+            click.echo(f"The hex counts have {rows:,} rows for {published:,} published reports: nothing to do")
+            return
     started = time.perf_counter()
     result = counts.rebuild_all(db.session)
     jobs.request_run(db.session, "hotspot_alerts")  # a bulk change: look for findings at the next pass

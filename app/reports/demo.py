@@ -369,7 +369,9 @@ def generate(
             for place in chosen_places:
                 slug = _pick_category(rng, slugs, place)
                 draws.append((place, slug, _pick_time(rng, end, span, CATEGORY_MIX[slug][1])))
-        draws.extend(planted[max(0, done - background) : done + size - background])
+        # The planted reports come last, after the background ones (clamped: a negative slice
+        # end would count from the end of the list).
+        draws.extend(planted[max(0, done - background) : max(0, done + size - background)])
         rows = [_row(rng, place, categories[slug], created, end) for place, slug, created in draws]
         # Jitter can cross a ward edge: assign wards by polygon, as the report form does.
         xs = np.array([r["lon"] for r in rows])

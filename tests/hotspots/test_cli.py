@@ -62,6 +62,27 @@ def test_rebuild_prints_the_counts_and_verify_finds_and_rebuild_repairs_damage(
     assert counts.verify(db_session) == []
 
 
+def test_rebuild_if_empty_fills_only_an_empty_table(
+    app: Flask, db_session: Session, make_report: Callable[..., Report]
+) -> None:
+    """Does `rebuild --if-empty` fill the table (and the reports' cells) after the migration
+    left it empty, and leave a table that already has rows alone?"""
+    report = make_report()
+    db_session.execute(sa.delete(HexCount))
+    db_session.execute(sa.update(Report).values(h3_r9=None, h3_r8=None))
+    db_session.commit()
+    filled = invoke(app, "rebuild", "--if-empty")
+    assert filled.exit_code == 0, filled.output
+    assert "Rebuilt 1 hex count rows from 1 published reports (1 reports' H3 cells set)" in filled.output
+    db_session.refresh(report)
+    assert report.h3_r9 is not None
+    db_session.execute(sa.update(HexCount).values(n=7))  # damage that only a full rebuild repairs
+    db_session.commit()
+    again = invoke(app, "rebuild", "--if-empty")
+    assert again.exit_code == 0 and "nothing to do" in again.output
+    assert db_session.scalar(sa.select(HexCount.n)) == 7
+
+
 def test_load_populations_replaces_the_figures_and_names_wards_left_without(
     app: Flask, db_session: Session, tmp_path: Path
 ) -> None:

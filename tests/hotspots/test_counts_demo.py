@@ -17,7 +17,7 @@ from app.hotspots import analysis, counts
 from app.hotspots.models import CITY_RESOLUTION, WARD_RESOLUTION, HexCount
 from app.partners.demo import PEOPLE
 from app.reports import demo
-from app.reports.models import Category
+from app.reports.models import Category, Report
 from geo import hexes, hotspot_stats, trends
 
 END = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
@@ -131,4 +131,25 @@ def test_nothing_is_flagged_where_nothing_was_planted(db_session: Session, plant
         theirs |= hexes.cells_covering(json.loads(geojson), WARD_RESOLUTION)
     assert len(theirs) > 100
     assert [c for c, r in litter.items() if r.hot is True and c in theirs] == []
+    assert counts.verify(db_session) == []
+
+
+def test_generate_in_batches_makes_exactly_count_reports_each_planted_once(app: Flask, db_session: Session) -> None:
+    """Loading in several batches (as the benchmarks do at a million), does the demo insert
+    exactly ``count`` reports, the planted ones once each, with hex counts that agree?"""
+    # Batches of 7: some batch then ends just before the planted reports start, the case
+    # that once added them twice.
+    for _done in demo.generate(db_session, count=400, seed=SEED, data_dir=app.config["GEO_DATA_DIR"], end=END, batch=7):
+        pass
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Report)) == 400
+    assert db_session.scalar(sa.select(sa.func.sum(HexCount.n))) == 400
+    planted = demo.planted_problems(db_session)
+    cluster = db_session.execute(
+        sa.select(Report.created_at, Report.title)
+        .join(Category)
+        .where(Report.h3_r9.in_(planted.cluster_cells), Category.slug == planted.cluster_category)
+        .where(Report.created_at >= END - dt.timedelta(days=365))
+    ).all()
+    assert len(cluster) >= round(400 * demo.CLUSTER_SHARE)
+    assert len(set(cluster)) == len(cluster)  # no planted report twice
     assert counts.verify(db_session) == []
