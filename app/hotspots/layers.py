@@ -102,6 +102,17 @@ def _features(items: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
+def _add_hexagons(items: list[tuple[int, dict[str, Any]]], group: folium.FeatureGroup) -> None:
+    """Draw ``items`` (cell, {"label", "style"}) as hexagons in ``group``, each with its label."""
+    if items:
+        folium.GeoJson(
+            _features(items),
+            style_function=lambda f: f["properties"]["style"],
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+            control=False,
+        ).add_to(group)
+
+
 def _group(name: str, shown: bool) -> folium.FeatureGroup:
     return folium.FeatureGroup(name=name, show=shown, control=False)
 
@@ -132,13 +143,7 @@ def dashboard_map(
         label = f"{cell.count:,} report{'' if cell.count == 1 else 's'} ({where(cell)})"
         style = {"color": "#0b0c0c", "weight": 1, "fillColor": colour, "fillOpacity": 0.75}
         items.append((cell.cell, {"label": label, "style": style}))
-    if items:
-        folium.GeoJson(
-            _features(items),
-            style_function=lambda f: f["properties"]["style"],
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-            control=False,
-        ).add_to(counts_group)
+    _add_hexagons(items, counts_group)
     counts_group.add_to(m)
 
     hot_group = _group("Hot and cold spots", layer == "hotspots")
@@ -159,13 +164,7 @@ def dashboard_map(
             }
         text = f"{label}: {cell.count:,} report{'' if cell.count == 1 else 's'} ({where(cell)})"
         items.append((cell.cell, {"label": text, "style": style}))
-    if items:
-        folium.GeoJson(
-            _features(items),
-            style_function=lambda f: f["properties"]["style"],
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-            control=False,
-        ).add_to(hot_group)
+    _add_hexagons(items, hot_group)
     hot_group.add_to(m)
 
     heat_group = _group("Heat map", layer == "heat")
